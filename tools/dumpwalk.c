@@ -1,17 +1,174 @@
-/* PLACEHOLDER CLI: replaced by the real one. */
+/* dumpwalk: the command-line interface.  A thin layer over the public API:
+ * it parses arguments, opens the dump and asks the library for a report.
+ *
+ * Exit status: 0 success; 1 the dump opened but damage was reported; 2
+ * unusable input or a usage error (always with a one-line reason on stderr). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "dumpwalk/dumpwalk.h"
+
+#define EXIT_DAMAGED 1
+#define EXIT_UNUSABLE 2
+#define MAX_DIRS 64
+
+typedef struct cli_options {
+    const char *command;
+    const char *dump_path;
+    int json;
+    const char *symbol_dirs[MAX_DIRS];
+    int symbol_dir_count;
+    const char *image_dirs[MAX_DIRS];
+    int image_dir_count;
+    long long thread_id; /* -1: all */
+} cli_options;
+
+static const char usage_text[] =
+    "usage: dumpwalk COMMAND [--json] [OPTIONS] DUMP\n"
+    "\n"
+    "Offline analysis of Windows minidumps (plain or gzip-compressed).\n"
+    "\n"
+    "commands:\n"
+    "  info      OS, CPU, crash reason and address, process, dump flags, health\n"
+    "  streams   the stream directory with sizes and health\n"
+    "  threads   thread ids, names, TEB, stack range, registers\n"
+    "  modules   loaded and unloaded modules with versions and debug ids\n"
+    "  memory    captured memory ranges and memory regions\n"
+    "\n"
+    "options:\n"
+    "  --json            machine-readable output (docs/json.md)\n"
+    "  --symbols DIR     Breakpad symbol store (repeatable)\n"
+    "  --images DIR      PE image directory, symbol-server layout or flat (repeatable)\n"
+    "  --thread TID      only this thread (decimal or 0x hex)\n"
+    "  -h, --help        this text\n"
+    "  --version         print the version\n"
+    "\n"
+    "exit status: 0 ok, 1 damage reported in the dump, 2 unusable input or usage error\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "dumpwalk: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'dumpwalk --help')\n");
+    return EXIT_UNUSABLE;
+}
+
+static int add_dir(const char **dirs, int *count, const char *dir)
+{
+    if (*count >= MAX_DIRS)
+        return 0;
+    dirs[(*count)++] = dir;
+    return 1;
+}
+
+static int parse_thread_id(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || end == s || v > 0xffffffffull)
+        return 0;
+    *out = (long long)v;
+    return 1;
+}
+
+/* Returns -1 on success, else an exit status. */
+static int parse_args(int argc, char **argv, cli_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->thread_id = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("dumpwalk %s\n", DW_VERSION_STRING);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--symbols") || !strcmp(a, "--images")) {
+            if (!has_value)
+                return usage_error("%s needs a directory", a);
+            int ok = a[2] == 's' ? add_dir(o->symbol_dirs, &o->symbol_dir_count, argv[++i])
+                                 : add_dir(o->image_dirs, &o->image_dir_count, argv[++i]);
+            if (!ok)
+                return usage_error("too many %s directories", a);
+        } else if (!strcmp(a, "--thread")) {
+            if (!has_value || !parse_thread_id(argv[++i], &o->thread_id))
+                return usage_error("%s needs a thread id", a);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (!o->command) {
+            o->command = a;
+        } else if (!o->dump_path) {
+            o->dump_path = a;
+        } else {
+            return usage_error("unexpected argument '%s'", a);
+        }
+    }
+    if (!o->command)
+        return usage_error("%s", "no command given");
+    if (!o->dump_path)
+        return usage_error("%s: no dump file given", o->command);
+    return -1;
+}
+
+static int section_for(const char *command, dw_report_section *out)
+{
+    static const struct {
+        const char *name;
+        dw_report_section section;
+    } table[] = {
+        {"info", DW_REPORT_INFO},       {"streams", DW_REPORT_STREAMS},
+        {"threads", DW_REPORT_THREADS}, {"modules", DW_REPORT_MODULES},
+        {"memory", DW_REPORT_MEMORY},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (!strcmp(command, table[i].name)) {
+            *out = table[i].section;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int run_report(const cli_options *o, dw_report_section section)
+{
+    dw_dump *dump;
+    dw_error err;
+    if (dw_dump_open(o->dump_path, NULL, &dump, &err) != DW_OK) {
+        fprintf(stderr, "dumpwalk: %s\n", err.message);
+        return EXIT_UNUSABLE;
+    }
+    dw_status st = dw_report_write(dump, section, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
+                                   stdout);
+    int rc = 0;
+    if (st != DW_OK) {
+        fprintf(stderr, "dumpwalk: %s: cannot write the report: %s\n", o->dump_path,
+                dw_status_name(st));
+        rc = EXIT_UNUSABLE;
+    } else if (dw_dump_health_count(dump) > 0) {
+        const dw_health_issue *h = dw_dump_health_at(dump, 0);
+        fprintf(stderr, "dumpwalk: %s: damaged: %s%s\n", o->dump_path, h->message,
+                dw_dump_health_count(dump) > 1 ? " (and more; see the health report)" : "");
+        rc = EXIT_DAMAGED;
+    }
+    dw_dump_close(dump);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    dw_dump *d;
-    dw_error e;
-    if (dw_dump_open(argv[argc - 1], NULL, &d, &e) != DW_OK) {
-        fprintf(stderr, "dumpwalk: %s\n", e.message);
-        return 2;
-    }
-    printf("streams: %zu\n", dw_dump_stream_count(d));
-    dw_dump_close(d);
-    return 0;
+    cli_options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    dw_report_section section;
+    if (section_for(o.command, &section))
+        return run_report(&o, section);
+    return usage_error("unknown command '%s'", o.command);
 }

@@ -11,5 +11,6 @@
 #include "modules.h"
 #include "memory.h"
 #include "handles.h"
+#include "report.h"
 
 #endif

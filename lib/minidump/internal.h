@@ -67,6 +67,9 @@ struct dw_dump {
     dw_lazy threads_lazy;
     dw_thread *threads;
     size_t thread_count;
+    struct dw_tid_slot *threads_by_id; /* (tid, index) sorted, for lookups */
+    dw_lazy arch_lazy;
+    dw_arch arch;
     dw_lazy thread_infos_lazy;
     dw_thread_info *thread_infos;
     size_t thread_info_count;
@@ -77,6 +80,7 @@ struct dw_dump {
     dw_module *modules;        /* dump order */
     size_t module_count;
     const dw_module **modules_sorted; /* by base, for lookups */
+    uint64_t *modules_reach;   /* [i]: highest end of modules_sorted[0..i] (bounds lookups) */
     dw_lazy unloaded_lazy;
     dw_unloaded_module *unloaded;
     size_t unloaded_count;

@@ -1,7 +1,425 @@
-/* PLACEHOLDER: being written by a helper; replaced wholesale. */
+/* The dump's captured memory as one sorted, non-overlapping address space.
+ *
+ * Sources, in priority order (include/dumpwalk/memory.h):
+ *   Memory64List (type 9): NumberOfMemoryRanges u64, BaseRva u64, then
+ *     {StartOfMemoryRange u64, DataSize u64} per range; the data of all ranges
+ *     is contiguous in the file from BaseRva, in descriptor order.
+ *   MemoryList (type 5): a u32 count (sometimes padded to 8 bytes), then
+ *     MINIDUMP_MEMORY_DESCRIPTOR {StartOfMemoryRange u64, DataSize u32, Rva u32}.
+ *   Each thread's stack descriptor (same shape, from ThreadList).
+ * Every candidate range gets a rank: its position in that order.  Where ranges
+ * overlap, the lowest rank owns the bytes; a sweep over the range endpoints
+ * gives each elementary segment to the lowest active rank, so the result does
+ * not depend on how qsort orders equal keys.  Lookups are binary searches;
+ * reads never allocate. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "minidump/internal.h"
-dw_status dw_memory_ranges(dw_dump *d, const dw_memory_range **r, size_t *n) { (void)r; *n = 0; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
-dw_status dw_memory_read(dw_dump *d, uint64_t va, void *b, size_t l, size_t *g) { (void)va; (void)b; (void)l; if (g) *g = 0; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
-const uint8_t *dw_memory_span(dw_dump *d, uint64_t va, size_t *a) { (void)d; (void)va; *a = 0; return NULL; }
-dw_status dw_memory_read_u32(dw_dump *d, uint64_t va, uint32_t *o) { (void)va; (void)o; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
-dw_status dw_memory_read_u64(dw_dump *d, uint64_t va, uint64_t *o) { (void)va; (void)o; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
+
+#define MEMORY64_HEADER 16
+#define MEMORY64_DESCRIPTOR 16
+#define MEMORY_DESCRIPTOR 16
+
+/* Candidate ranges before overlap resolution; the array index is the rank. */
+typedef struct range_list {
+    dw_memory_range *items;
+    size_t count, cap;
+} range_list;
+
+static int range_push(range_list *list, uint64_t base, uint64_t size, uint64_t file_offset,
+                      dw_memory_source source)
+{
+    if (size == 0)
+        return 1;
+    if (list->count == list->cap) {
+        size_t ncap = list->cap ? list->cap * 2 : 64;
+        dw_memory_range *n = realloc(list->items, ncap * sizeof *n);
+        if (!n)
+            return 0;
+        list->items = n;
+        list->cap = ncap;
+    }
+    /* A range may not wrap the address space: keep the part below 2^64. */
+    if (size > UINT64_MAX - base)
+        size = UINT64_MAX - base;
+    dw_memory_range r = {base, size, file_offset, source};
+    list->items[list->count++] = r;
+    return 1;
+}
+
+/* Bytes of [offset, offset+size) that exist in the file. */
+static uint64_t bytes_in_file(const dw_dump *dump, uint64_t offset, uint64_t size)
+{
+    if (offset >= dump->file.size)
+        return 0;
+    uint64_t avail = dump->file.size - offset;
+    return size < avail ? size : avail;
+}
+
+static dw_status memory64_header(dw_dump *dump, const dw_reader *stream, uint32_t rva,
+                                 uint64_t *count, uint64_t *base_rva)
+{
+    if (!dw_peek_u64(stream, 0, count) || !dw_peek_u64(stream, 8, base_rva)) {
+        *count = 0;
+        return dw_damage(dump, DW_STREAM_MEMORY64_LIST, rva, DW_ERR_TRUNCATED,
+                         "Memory64List: stream of %zu bytes is too short for its 16-byte header",
+                         stream->size);
+    }
+    uint64_t room = (stream->size - MEMORY64_HEADER) / MEMORY64_DESCRIPTOR;
+    dw_status st = DW_OK;
+    if (*count > room) {
+        st = dw_damage(dump, DW_STREAM_MEMORY64_LIST, rva, DW_ERR_TRUNCATED,
+                       "Memory64List: %llu ranges declared but stream holds %llu",
+                       (unsigned long long)*count, (unsigned long long)room);
+        *count = room;
+    }
+    if (*count > DW_MAX_MEMORY_RANGES) {
+        st = dw_damage(dump, DW_STREAM_MEMORY64_LIST, rva, DW_ERR_LIMIT,
+                       "Memory64List: %llu ranges exceed the limit of %d; the rest are ignored",
+                       (unsigned long long)*count, DW_MAX_MEMORY_RANGES);
+        *count = DW_MAX_MEMORY_RANGES;
+    }
+    return st;
+}
+
+/* Whole ranges are kept, the one the file ends in is clamped, and those after
+ * it are dropped; the damage names how much is missing. */
+static dw_status collect_memory64(dw_dump *dump, range_list *list)
+{
+    dw_reader stream;
+    uint32_t rva = 0;
+    dw_status st = dw_find_stream(dump, DW_STREAM_MEMORY64_LIST, &stream, &rva);
+    if (st == DW_ERR_NOT_FOUND)
+        return DW_OK;
+    uint64_t count, offset;
+    dw_status hst = memory64_header(dump, &stream, rva, &count, &offset);
+    st = hst != DW_OK ? hst : st;
+    dw_reader desc = dw_reader_sub_clamped(&stream, MEMORY64_HEADER, count * MEMORY64_DESCRIPTOR);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t base = dw_read_u64(&desc);
+        uint64_t size = dw_read_u64(&desc);
+        uint64_t present = bytes_in_file(dump, offset, size);
+        if (present < size) {
+            st = dw_damage(dump, DW_STREAM_MEMORY64_LIST, rva, DW_ERR_TRUNCATED,
+                           "Memory64List: range %llu of %llu (0x%llx, 0x%llx bytes at file "
+                           "offset 0x%llx) runs past the end of the file; kept 0x%llx bytes and "
+                           "dropped the %llu ranges after it",
+                           (unsigned long long)i, (unsigned long long)count,
+                           (unsigned long long)base, (unsigned long long)size,
+                           (unsigned long long)offset, (unsigned long long)present,
+                           (unsigned long long)(count - i - 1));
+            count = i + 1; /* the data of every later range lies beyond the end too */
+        }
+        if (!range_push(list, base, present, offset, DW_MEMSRC_MEMORY64_LIST))
+            return dw_fail(dump, DW_ERR_NOMEM, "Memory64List: out of memory");
+        offset += present;
+    }
+    return st;
+}
+
+/* A {start, size, rva} descriptor from MemoryList or a thread: clamp data
+ * that runs past the end of the file and report it. */
+static dw_status push_descriptor(dw_dump *dump, range_list *list, uint32_t stream_type,
+                                 dw_memory_source source, const char *what, size_t index,
+                                 uint64_t base, uint32_t size, uint32_t data_rva)
+{
+    uint64_t present = bytes_in_file(dump, data_rva, size);
+    dw_status st = DW_OK;
+    if (present < size)
+        st = dw_damage(dump, stream_type, data_rva, DW_ERR_TRUNCATED,
+                       "%s %zu: 0x%x bytes of memory at 0x%llx (file offset 0x%x) run past the "
+                       "end of the file; kept 0x%llx bytes",
+                       what, index, size, (unsigned long long)base, data_rva,
+                       (unsigned long long)present);
+    if (!range_push(list, base, present, data_rva, source))
+        return dw_fail(dump, DW_ERR_NOMEM, "%s: out of memory", what);
+    return st;
+}
+
+static dw_status collect_memory_list(dw_dump *dump, range_list *list)
+{
+    dw_reader stream, records;
+    uint32_t rva = 0, count = 0;
+    dw_status st = dw_find_stream(dump, DW_STREAM_MEMORY_LIST, &stream, &rva);
+    if (st == DW_ERR_NOT_FOUND)
+        return DW_OK;
+    dw_status lst = dw_list_header(dump, DW_STREAM_MEMORY_LIST, &stream, rva, 4,
+                                   MEMORY_DESCRIPTOR, DW_MAX_MEMORY_RANGES, &count, &records);
+    st = lst != DW_OK ? lst : st;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t base = dw_read_u64(&records);
+        uint32_t size = dw_read_u32(&records);
+        uint32_t data_rva = dw_read_u32(&records);
+        dw_status dst = push_descriptor(dump, list, DW_STREAM_MEMORY_LIST,
+                                        DW_MEMSRC_MEMORY_LIST, "MemoryList: range", i, base,
+                                        size, data_rva);
+        if (dst == DW_ERR_NOMEM)
+            return dst;
+        st = dst != DW_OK ? dst : st;
+    }
+    return st;
+}
+
+static dw_status collect_stacks(dw_dump *dump, range_list *list)
+{
+    const dw_thread *threads;
+    size_t count;
+    /* Without a usable thread list there are simply no stack ranges; the
+     * thread parser reports its own damage. */
+    if (dw_dump_threads(dump, &threads, &count) != DW_OK && count == 0)
+        return DW_OK;
+    dw_status st = DW_OK;
+    for (size_t i = 0; i < count; i++) {
+        const dw_thread *t = &threads[i];
+        /* RVA 0 is the header: writers that keep stacks in Memory64List (Wine's
+         * full-memory dumps) leave the descriptor's RVA 0. */
+        if (t->stack_rva == 0 || t->stack_size == 0)
+            continue;
+        uint32_t size = t->stack_size > UINT32_MAX ? UINT32_MAX : (uint32_t)t->stack_size;
+        dw_status dst = push_descriptor(dump, list, DW_STREAM_THREAD_LIST,
+                                        DW_MEMSRC_THREAD_STACK, "ThreadList: stack of thread",
+                                        i, t->stack_start, size, t->stack_rva);
+        if (dst == DW_ERR_NOMEM)
+            return dst;
+        st = dst != DW_OK ? dst : st;
+    }
+    return st;
+}
+
+/* --- Overlap resolution --------------------------------------------------- */
+
+typedef struct endpoint {
+    uint64_t address;
+    uint32_t rank;
+    uint32_t is_start;
+} endpoint;
+
+static int compare_endpoints(const void *a, const void *b)
+{
+    const endpoint *x = a, *y = b;
+    if (x->address != y->address)
+        return x->address < y->address ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* A binary min-heap of ranks (lazy deletion: ended ranks are popped when they
+ * surface at the top). */
+typedef struct rank_heap {
+    uint32_t *items;
+    size_t count;
+} rank_heap;
+
+static void heap_push(rank_heap *h, uint32_t rank)
+{
+    size_t i = h->count++;
+    while (i > 0 && h->items[(i - 1) / 2] > rank) {
+        h->items[i] = h->items[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->items[i] = rank;
+}
+
+static void heap_pop(rank_heap *h)
+{
+    uint32_t last = h->items[--h->count];
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= h->count)
+            break;
+        if (child + 1 < h->count && h->items[child + 1] < h->items[child])
+            child++;
+        if (h->items[child] >= last)
+            break;
+        h->items[i] = h->items[child];
+        i = child;
+    }
+    if (h->count)
+        h->items[i] = last;
+}
+
+/* Emit [from, to) owned by `owner`, merging with the previous piece when it is
+ * the same range continued. */
+static void emit_piece(dw_memory_range *out, size_t *n, const dw_memory_range *owner,
+                       uint64_t from, uint64_t to)
+{
+    uint64_t offset = owner->file_offset + (from - owner->base);
+    if (*n > 0) {
+        dw_memory_range *prev = &out[*n - 1];
+        if (prev->base + prev->size == from && prev->file_offset + prev->size == offset &&
+            prev->source == owner->source) {
+            prev->size += to - from;
+            return;
+        }
+    }
+    dw_memory_range piece = {from, to - from, offset, owner->source};
+    out[(*n)++] = piece;
+}
+
+static size_t sweep(const range_list *list, endpoint *ev, uint8_t *ended, rank_heap *heap,
+                    dw_memory_range *out)
+{
+    size_t nev = 2 * list->count, n = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const dw_memory_range *r = &list->items[i];
+        endpoint s = {r->base, (uint32_t)i, 1}, e = {r->base + r->size, (uint32_t)i, 0};
+        ev[2 * i] = s;
+        ev[2 * i + 1] = e;
+    }
+    qsort(ev, nev, sizeof *ev, compare_endpoints);
+    for (size_t i = 0; i < nev;) {
+        uint64_t at = ev[i].address;
+        for (; i < nev && ev[i].address == at; i++) {
+            if (ev[i].is_start)
+                heap_push(heap, ev[i].rank);
+            else
+                ended[ev[i].rank] = 1;
+        }
+        while (heap->count && ended[heap->items[0]])
+            heap_pop(heap);
+        if (heap->count && i < nev)
+            emit_piece(out, &n, &list->items[heap->items[0]], at, ev[i].address);
+    }
+    return n;
+}
+
+static dw_status resolve_overlaps(dw_dump *dump, const range_list *list)
+{
+    size_t n = list->count;
+    /* Every piece starts at an endpoint, so there are fewer than 2n pieces. */
+    endpoint *ev = malloc(2 * n * sizeof *ev);
+    uint8_t *ended = calloc(n, 1);
+    rank_heap heap = {malloc(n * sizeof(uint32_t)), 0};
+    dw_memory_range *pieces = malloc(2 * n * sizeof *pieces);
+    dw_status st = DW_OK;
+    if (!ev || !ended || !heap.items || !pieces) {
+        st = dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", n);
+    } else {
+        size_t count = sweep(list, ev, ended, &heap, pieces);
+        dump->ranges = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof *pieces);
+        if (dump->ranges) {
+            memcpy(dump->ranges, pieces, count * sizeof *pieces);
+            dump->range_count = count;
+        } else {
+            st = dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", count);
+        }
+    }
+    free(ev);
+    free(ended);
+    free(heap.items);
+    free(pieces);
+    return st;
+}
+
+static dw_status parse_memory(dw_dump *dump)
+{
+    range_list list = {NULL, 0, 0};
+    dw_status st = collect_memory64(dump, &list);
+    dw_status s2 = collect_memory_list(dump, &list);
+    st = st != DW_OK ? st : s2;
+    s2 = collect_stacks(dump, &list);
+    st = st != DW_OK ? st : s2;
+    if (list.count > DW_MAX_MEMORY_RANGES) {
+        st = dw_damage(dump, DW_STREAM_MEMORY_LIST, 0, DW_ERR_LIMIT,
+                       "memory: %zu ranges in all exceed the limit of %d; the rest are ignored",
+                       list.count, DW_MAX_MEMORY_RANGES);
+        list.count = DW_MAX_MEMORY_RANGES;
+    }
+    if (list.count > 0) {
+        dw_status rst = resolve_overlaps(dump, &list);
+        st = rst != DW_OK ? rst : st;
+    } else if (st == DW_OK) {
+        st = dw_fail(dump, DW_ERR_NOT_FOUND, "memory: the dump captured no memory");
+    }
+    free(list.items);
+    return st;
+}
+
+dw_status dw_memory_ranges(dw_dump *dump, const dw_memory_range **ranges, size_t *count)
+{
+    dw_status st = dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
+    *ranges = dump->ranges;
+    *count = dump->range_count;
+    return st;
+}
+
+/* Index of the range containing va, or range_count when none does. */
+static size_t range_index(const dw_dump *dump, uint64_t va)
+{
+    const dw_memory_range *r = dump->ranges;
+    size_t lo = 0, hi = dump->range_count;
+    while (lo < hi) { /* first range whose base is above va */
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].base <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 && va - r[lo - 1].base < r[lo - 1].size)
+        return lo - 1;
+    return dump->range_count;
+}
+
+const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail)
+{
+    dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
+    size_t i = range_index(dump, va);
+    if (i == dump->range_count) {
+        if (avail)
+            *avail = 0;
+        return NULL;
+    }
+    const dw_memory_range *r = &dump->ranges[i];
+    uint64_t skip = va - r->base, left = r->size - skip;
+    if (avail)
+        *avail = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+    /* Ranges were clamped to the file when built, so this stays inside it. */
+    return dump->file.data + r->file_offset + skip;
+}
+
+dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got)
+{
+    dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
+    size_t done = 0;
+    size_t i = range_index(dump, va);
+    /* Copy from the containing range, then from each range that starts exactly
+     * where the previous one ended. */
+    while (done < len && i < dump->range_count) {
+        const dw_memory_range *r = &dump->ranges[i];
+        uint64_t at = va + done;
+        if (at < r->base || at - r->base >= r->size)
+            break;
+        uint64_t skip = at - r->base, left = r->size - skip;
+        size_t n = len - done < left ? len - done : (size_t)left;
+        memcpy((uint8_t *)buf + done, dump->file.data + r->file_offset + skip, n);
+        done += n;
+        if (at + n < at) /* reached the top of the address space */
+            break;
+        i++;
+    }
+    if (got)
+        *got = done;
+    if (done == len)
+        return DW_OK;
+    if (done > 0)
+        return DW_ERR_TRUNCATED;
+    return dw_fail(dump, DW_ERR_NOT_FOUND, "memory: address 0x%llx is not in the dump",
+                   (unsigned long long)va);
+}
+
+dw_status dw_memory_read_u32(dw_dump *dump, uint64_t va, uint32_t *out)
+{
+    uint8_t b[4];
+    dw_status st = dw_memory_read(dump, va, b, sizeof b, NULL);
+    *out = st == DW_OK ? dw_le32(b) : 0;
+    return st;
+}
+
+dw_status dw_memory_read_u64(dw_dump *dump, uint64_t va, uint64_t *out)
+{
+    uint8_t b[8];
+    dw_status st = dw_memory_read(dump, va, b, sizeof b, NULL);
+    *out = st == DW_OK ? dw_le64(b) : 0;
+    return st;
+}

@@ -1,6 +1,368 @@
-/* PLACEHOLDER: being written by a helper; replaced wholesale. */
+/* ModuleList and UnloadedModuleList streams.
+ *
+ * MINIDUMP_MODULE (108 bytes): BaseOfImage u64, SizeOfImage, CheckSum,
+ * TimeDateStamp, ModuleNameRva (a MINIDUMP_STRING), VS_FIXEDFILEINFO (52
+ * bytes), CvRecord and MiscRecord locations (DataSize u32, Rva u32 each),
+ * Reserved0 u64, Reserved1 u64.
+ *
+ * The CodeView record names the module's debug file and identifies it the way
+ * Breakpad symbol stores do: debug_id = GUID (Data1 %08X, Data2 %04X, Data3
+ * %04X, Data4 bytes %02X) followed by the age in lower-case hex, exactly as
+ * Breakpad's minidump_dump and minidump_stackwalk print it (checked against
+ * the corpus oracle, which shows ages such as "...1f"). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "minidump/internal.h"
-dw_status dw_dump_modules(dw_dump *d, const dw_module **m, size_t *n) { (void)m; *n = 0; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
-const dw_module *dw_dump_module_at(dw_dump *d, uint64_t a) { (void)d; (void)a; return NULL; }
-const dw_module *dw_dump_main_module(dw_dump *d) { (void)d; return NULL; }
-dw_status dw_dump_unloaded_modules(dw_dump *d, const dw_unloaded_module **m, size_t *n) { (void)m; *n = 0; return dw_fail(d, DW_ERR_UNSUPPORTED, "not yet"); }
+#include "util/text.h"
+
+#define MODULE_SIZE 108
+#define VS_FIXEDFILEINFO_SIGNATURE 0xfeef04bdu
+#define UNLOADED_MIN_HEADER 12 /* SizeOfHeader, SizeOfEntry, NumberOfEntries */
+#define UNLOADED_MIN_ENTRY 24  /* BaseOfImage u64, SizeOfImage, CheckSum, TimeDateStamp, NameRva */
+
+/* CodeView signatures (little-endian u32 of the first four bytes). */
+#define CV_SIGNATURE_RSDS 0x53445352u /* "RSDS": PDB 7.0 */
+#define CV_SIGNATURE_NB10 0x3031424eu /* "NB10": PDB 2.0 */
+#define CV_SIGNATURE_BPEL 0x4270454cu /* "LEpB": Breakpad's MD_CVINFOELF_SIGNATURE */
+
+#define RSDS_MIN_SIZE 24 /* signature, GUID (16), age */
+#define NB10_MIN_SIZE 16 /* signature, offset, timestamp signature, age */
+#define GUID_SIZE 16
+
+static const char *cv_name(dw_dump *dump, const uint8_t *p, size_t len)
+{
+    /* The PDB name is NUL-terminated inside the record; tolerate a missing NUL. */
+    const uint8_t *nul = memchr(p, 0, len);
+    return dw_arena_strndup(&dump->arena, (const char *)p, nul ? (size_t)(nul - p) : len);
+}
+
+/* A 16-byte GUID as Breakpad formats it: Data1/2/3 are little-endian fields. */
+static const char *guid_age_id(dw_dump *dump, const uint8_t *g, uint32_t age)
+{
+    return dw_arena_printf(&dump->arena,
+                           "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x", dw_le32(g),
+                           dw_le16(g + 4), dw_le16(g + 6), g[8], g[9], g[10], g[11], g[12],
+                           g[13], g[14], g[15], age);
+}
+
+static const char *lower_hex(dw_dump *dump, const uint8_t *p, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = dw_arena_alloc(&dump->arena, len * 2 + 1);
+    if (!out)
+        return "";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 0xf];
+    }
+    out[len * 2] = '\0';
+    return out;
+}
+
+/* Breakpad's ELF identifier: the build id's first 16 bytes (zero-padded when
+ * shorter) read as a GUID, age 0; the whole build id is the code id. */
+static void decode_elf_cv(dw_dump *dump, dw_module *m, const uint8_t *id, size_t len)
+{
+    uint8_t guid[GUID_SIZE] = {0};
+    memcpy(guid, id, len < GUID_SIZE ? len : GUID_SIZE);
+    m->cv_kind = DW_CV_ELF;
+    m->debug_file = m->path; /* ELF modules have no separate debug file name */
+    m->debug_id = guid_age_id(dump, guid, 0);
+    m->code_id = lower_hex(dump, id, len);
+}
+
+static void cv_damage(dw_dump *dump, const dw_module *m, size_t index, const char *what)
+{
+    dw_damage(dump, DW_STREAM_MODULE_LIST, m->cv_rva, DW_ERR_DAMAGED,
+              "ModuleList: module %zu (%s) CodeView record of %u bytes at 0x%x %s", index,
+              m->name, m->cv_size, m->cv_rva, what);
+}
+
+static void decode_cv(dw_dump *dump, dw_module *m, size_t index)
+{
+    if (m->cv_size == 0)
+        return;
+    dw_reader cv = dw_reader_sub_clamped(&dump->file, m->cv_rva, m->cv_size);
+    if (cv.size < m->cv_size)
+        cv_damage(dump, m, index, "runs past the end of the file; decoding what is there");
+    uint32_t sig;
+    if (!dw_peek_u32(&cv, 0, &sig)) {
+        m->cv_kind = DW_CV_UNKNOWN;
+        cv_damage(dump, m, index, "is too short for a signature");
+        return;
+    }
+    if (sig == CV_SIGNATURE_RSDS && cv.size >= RSDS_MIN_SIZE) {
+        m->cv_kind = DW_CV_PDB70;
+        m->debug_id = guid_age_id(dump, cv.data + 4, dw_le32(cv.data + 20));
+        m->debug_file = cv_name(dump, cv.data + RSDS_MIN_SIZE, cv.size - RSDS_MIN_SIZE);
+    } else if (sig == CV_SIGNATURE_NB10 && cv.size >= NB10_MIN_SIZE) {
+        m->cv_kind = DW_CV_PDB20;
+        m->debug_id = dw_arena_printf(&dump->arena, "%08X%x", dw_le32(cv.data + 8),
+                                      dw_le32(cv.data + 12));
+        m->debug_file = cv_name(dump, cv.data + NB10_MIN_SIZE, cv.size - NB10_MIN_SIZE);
+    } else if (sig == CV_SIGNATURE_BPEL) {
+        decode_elf_cv(dump, m, cv.data + 4, cv.size - 4);
+    } else {
+        m->cv_kind = DW_CV_UNKNOWN;
+        if (sig == CV_SIGNATURE_RSDS || sig == CV_SIGNATURE_NB10)
+            cv_damage(dump, m, index, "is too short for its signature's fields");
+    }
+    if (!m->debug_file || !m->debug_id)
+        m->debug_file = m->debug_id = ""; /* arena exhausted: degrade to "no id" */
+}
+
+static dw_version version_from(uint32_t ms, uint32_t ls)
+{
+    dw_version v = {(uint16_t)(ms >> 16), (uint16_t)ms, (uint16_t)(ls >> 16), (uint16_t)ls};
+    return v;
+}
+
+/* VS_FIXEDFILEINFO: signature, StrucVersion, FileVersionMS/LS,
+ * ProductVersionMS/LS, FileFlagsMask, FileFlags, FileOS, FileType, FileSubtype,
+ * FileDateMS/LS. */
+static void read_version_info(dw_reader *r, dw_module *m)
+{
+    uint32_t signature = dw_read_u32(r);
+    dw_read_u32(r); /* StrucVersion */
+    uint32_t fv_ms = dw_read_u32(r), fv_ls = dw_read_u32(r);
+    uint32_t pv_ms = dw_read_u32(r), pv_ls = dw_read_u32(r);
+    dw_read_u32(r); /* FileFlagsMask */
+    m->file_flags = dw_read_u32(r);
+    m->file_os = dw_read_u32(r);
+    m->file_type = dw_read_u32(r);
+    dw_reader_skip(r, 12); /* FileSubtype, FileDateMS, FileDateLS */
+    m->has_version = signature == VS_FIXEDFILEINFO_SIGNATURE;
+    if (m->has_version) {
+        m->file_version = version_from(fv_ms, fv_ls);
+        m->product_version = version_from(pv_ms, pv_ls);
+    }
+}
+
+/* Non-Windows Breakpad/Crashpad dumps carry no PE key; SystemInfo says which
+ * kind of dump this is (no SystemInfo: assume Windows, the format's origin). */
+static int dump_is_windows(dw_dump *dump)
+{
+    const dw_system_info *si;
+    if (dw_dump_system_info(dump, &si) != DW_OK || !si)
+        return 1;
+    return si->platform_id < 0x8000;
+}
+
+static const char *module_path(dw_dump *dump, uint32_t name_rva, size_t index)
+{
+    const char *path = dw_read_md_string(dump, name_rva);
+    if (path)
+        return path;
+    dw_damage(dump, DW_STREAM_MODULE_LIST, name_rva, DW_ERR_DAMAGED,
+              "ModuleList: module %zu name (MINIDUMP_STRING at 0x%x) is unreadable", index,
+              name_rva);
+    return "";
+}
+
+static void read_module(dw_dump *dump, dw_reader *r, size_t index, int windows, dw_module *m)
+{
+    m->base = dw_read_u64(r);
+    m->size = dw_read_u32(r);
+    m->checksum = dw_read_u32(r);
+    m->time_date_stamp = dw_read_u32(r);
+    uint32_t name_rva = dw_read_u32(r);
+    read_version_info(r, m);
+    m->cv_size = dw_read_u32(r);
+    m->cv_rva = dw_read_u32(r);
+    m->misc_size = dw_read_u32(r);
+    m->misc_rva = dw_read_u32(r);
+    dw_reader_skip(r, 16); /* Reserved0, Reserved1 */
+    m->path = module_path(dump, name_rva, index);
+    m->name = dw_path_basename(m->path);
+    m->debug_file = m->debug_id = m->code_id = "";
+    decode_cv(dump, m, index);
+    /* The symbol-server key of a PE image (the ELF case set its build id). */
+    if (m->cv_kind != DW_CV_ELF && windows)
+        m->code_id = dw_arena_printf(&dump->arena, "%08X%llx", m->time_date_stamp,
+                                     (unsigned long long)m->size);
+    if (!m->code_id)
+        m->code_id = "";
+}
+
+static int compare_by_base(const void *a, const void *b)
+{
+    const dw_module *ma = *(const dw_module *const *)a;
+    const dw_module *mb = *(const dw_module *const *)b;
+    if (ma->base != mb->base)
+        return ma->base < mb->base ? -1 : 1;
+    /* Equal bases keep dump order: the modules array is in dump order. */
+    return ma < mb ? -1 : ma > mb;
+}
+
+static uint64_t module_end(const dw_module *m)
+{
+    return m->size > UINT64_MAX - m->base ? UINT64_MAX : m->base + m->size;
+}
+
+static dw_status build_lookup(dw_dump *dump)
+{
+    size_t n = dump->module_count;
+    dump->modules_sorted = dw_arena_calloc(&dump->arena, n ? n : 1, sizeof(dw_module *));
+    dump->modules_reach = dw_arena_calloc(&dump->arena, n ? n : 1, sizeof(uint64_t));
+    if (!dump->modules_sorted || !dump->modules_reach)
+        return dw_fail(dump, DW_ERR_NOMEM, "ModuleList: out of memory for %zu modules", n);
+    for (size_t i = 0; i < n; i++)
+        dump->modules_sorted[i] = &dump->modules[i];
+    qsort(dump->modules_sorted, n, sizeof(dw_module *), compare_by_base);
+    uint64_t reach = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t end = module_end(dump->modules_sorted[i]);
+        reach = end > reach ? end : reach;
+        dump->modules_reach[i] = reach;
+    }
+    return DW_OK;
+}
+
+static dw_status parse_modules(dw_dump *dump)
+{
+    dw_reader stream, records;
+    uint32_t rva = 0, count = 0;
+    dw_status st = dw_find_stream(dump, DW_STREAM_MODULE_LIST, &stream, &rva);
+    if (st == DW_ERR_NOT_FOUND)
+        return st;
+    dw_status list_st = dw_list_header(dump, DW_STREAM_MODULE_LIST, &stream, rva, 4,
+                                       MODULE_SIZE, DW_MAX_MODULES, &count, &records);
+    if (count == 0 && list_st != DW_OK)
+        return list_st;
+    dump->modules = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_module));
+    if (!dump->modules)
+        return dw_fail(dump, DW_ERR_NOMEM, "ModuleList: out of memory for %u modules", count);
+    int windows = dump_is_windows(dump);
+    for (uint32_t i = 0; i < count; i++)
+        read_module(dump, &records, i, windows, &dump->modules[i]);
+    dump->module_count = count;
+    dw_status lookup_st = build_lookup(dump);
+    if (lookup_st != DW_OK)
+        return lookup_st;
+    return list_st != DW_OK ? list_st : st;
+}
+
+dw_status dw_dump_modules(dw_dump *dump, const dw_module **modules, size_t *count)
+{
+    dw_status st = dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    *modules = dump->modules;
+    *count = dump->module_count;
+    return st;
+}
+
+const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
+{
+    dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    const dw_module *const *s = dump->modules_sorted;
+    size_t lo = 0, hi = dump->module_count;
+    while (lo < hi) { /* first module whose base is above address */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid]->base <= address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Walk back while an earlier module could still reach the address (the
+     * prefix maximum of ends bounds this); prefer the highest containing base,
+     * and among equal bases the first in dump order. */
+    const dw_module *best = NULL;
+    for (size_t i = lo; i > 0 && dump->modules_reach[i - 1] > address; i--) {
+        const dw_module *m = s[i - 1];
+        if (address - m->base >= m->size)
+            continue;
+        if (best && m->base != best->base)
+            break;
+        best = m;
+    }
+    return best;
+}
+
+const dw_module *dw_dump_main_module(dw_dump *dump)
+{
+    dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    return dump->module_count ? &dump->modules[0] : NULL;
+}
+
+/* MINIDUMP_UNLOADED_MODULE_LIST: SizeOfHeader, SizeOfEntry, NumberOfEntries;
+ * the declared sizes let later versions grow both, so records are stepped by
+ * SizeOfEntry and only the fields we know are read. */
+static dw_status unloaded_layout(dw_dump *dump, const dw_reader *stream, uint32_t rva,
+                                 dw_reader *records, uint32_t *entry_size, uint32_t *count)
+{
+    uint32_t header_size = 0, declared = 0;
+    dw_peek_u32(stream, 0, &header_size);
+    dw_peek_u32(stream, 4, entry_size);
+    dw_peek_u32(stream, 8, &declared);
+    if (stream->size < UNLOADED_MIN_HEADER || header_size < UNLOADED_MIN_HEADER ||
+        header_size > stream->size || *entry_size < UNLOADED_MIN_ENTRY)
+        return dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_DAMAGED,
+                         "UnloadedModuleList: header (SizeOfHeader %u, SizeOfEntry %u) does not "
+                         "fit a %zu-byte stream",
+                         header_size, *entry_size, stream->size);
+    uint64_t room = (stream->size - header_size) / *entry_size;
+    *count = declared;
+    dw_status st = DW_OK;
+    if (declared > room) {
+        *count = (uint32_t)room;
+        st = dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_TRUNCATED,
+                       "UnloadedModuleList: %u entries declared but stream holds %llu",
+                       declared, (unsigned long long)room);
+    }
+    if (*count > DW_MAX_MODULES) {
+        *count = DW_MAX_MODULES;
+        st = dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_LIMIT,
+                       "UnloadedModuleList: %u entries exceed the limit of %d", declared,
+                       DW_MAX_MODULES);
+    }
+    *records = dw_reader_sub_clamped(stream, header_size, (uint64_t)*count * *entry_size);
+    return st;
+}
+
+static void read_unloaded(dw_dump *dump, dw_reader entry, size_t index, dw_unloaded_module *u)
+{
+    u->base = dw_read_u64(&entry);
+    u->size = dw_read_u32(&entry);
+    u->checksum = dw_read_u32(&entry);
+    u->time_date_stamp = dw_read_u32(&entry);
+    uint32_t name_rva = dw_read_u32(&entry);
+    u->path = dw_read_md_string(dump, name_rva);
+    if (!u->path) {
+        dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, name_rva, DW_ERR_DAMAGED,
+                  "UnloadedModuleList: entry %zu name (MINIDUMP_STRING at 0x%x) is unreadable",
+                  index, name_rva);
+        u->path = "";
+    }
+    u->name = dw_path_basename(u->path);
+}
+
+static dw_status parse_unloaded(dw_dump *dump)
+{
+    dw_reader stream, records;
+    uint32_t rva = 0, entry_size = 0, count = 0;
+    dw_status st = dw_find_stream(dump, DW_STREAM_UNLOADED_MODULE_LIST, &stream, &rva);
+    if (st == DW_ERR_NOT_FOUND)
+        return st;
+    dw_status layout_st = unloaded_layout(dump, &stream, rva, &records, &entry_size, &count);
+    if (count == 0 && layout_st != DW_OK)
+        return layout_st;
+    dump->unloaded = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_unloaded_module));
+    if (!dump->unloaded)
+        return dw_fail(dump, DW_ERR_NOMEM, "UnloadedModuleList: out of memory for %u entries",
+                       count);
+    for (uint32_t i = 0; i < count; i++) {
+        dw_reader entry = dw_reader_sub_clamped(&records, (uint64_t)i * entry_size, entry_size);
+        read_unloaded(dump, entry, i, &dump->unloaded[i]);
+    }
+    dump->unloaded_count = count;
+    return layout_st != DW_OK ? layout_st : st;
+}
+
+dw_status dw_dump_unloaded_modules(dw_dump *dump, const dw_unloaded_module **modules,
+                                   size_t *count)
+{
+    dw_status st = dw_lazy_run(dump, &dump->unloaded_lazy, parse_unloaded);
+    *modules = dump->unloaded;
+    *count = dump->unloaded_count;
+    return st;
+}

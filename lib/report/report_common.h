@@ -1,0 +1,17 @@
+/* Formatting helpers shared by the reports. */
+#ifndef DW_REPORT_COMMON_H
+#define DW_REPORT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dumpwalk/system.h"
+
+/* "GenuineIntel family 6 model 13 stepping 8" (Breakpad's wording). */
+const char *dw_report_cpu_description(const dw_system_info *si, char *buf, size_t size);
+/* "10.0.19045" or "5.1.2600 Service Pack 2". */
+const char *dw_report_os_version(const dw_system_info *si, char *buf, size_t size);
+/* ISO 8601 UTC time of a time_t-style stamp. */
+const char *dw_report_time(uint32_t t, char *buf, size_t size);
+
+#endif
