@@ -13,8 +13,8 @@
 #include "dumpwalk/threads.h"
 
 enum {
-    ARCH_AMD64 = 9,          /* PROCESSOR_ARCHITECTURE_AMD64 */
-    PLATFORM_WIN32_NT = 2,   /* VER_PLATFORM_WIN32_NT */
+    ARCH_AMD64 = 9,                /* PROCESSOR_ARCHITECTURE_AMD64 */
+    PLATFORM_WIN32_NT = 2,         /* VER_PLATFORM_WIN32_NT */
     CONTEXT_AMD64_FULL = 0x10000b, /* CONTROL | INTEGER | SEGMENTS */
     STACK_BYTES = 512,
     MEM_COMMIT = 0x1000,
@@ -123,8 +123,8 @@ static void add_modules(mdw *w)
                    "C:\\build\\demo\\Release\\demo.pdb", demo_guid, 1, 0x0001000200030004ULL);
     mdw_add_module(w, NTDLL_BASE, 0x1f0000, "C:\\Windows\\System32\\ntdll.dll", 0x8e2f1d07,
                    "ntdll.pdb", ntdll_guid, 1, os_version);
-    mdw_add_module(w, KERNEL32_BASE, 0xc0000, "C:\\Windows\\System32\\kernel32.dll",
-                   0x3a4b5c6d, "kernel32.pdb", k32_guid, 1, os_version);
+    mdw_add_module(w, KERNEL32_BASE, 0xc0000, "C:\\Windows\\System32\\kernel32.dll", 0x3a4b5c6d,
+                   "kernel32.pdb", k32_guid, 1, os_version);
     mdw_add_unloaded_module(w, 0x180000000ULL, 0x15000, "C:\\Program Files\\Demo\\plugin.dll",
                             0x65a1b000);
 }
@@ -144,13 +144,11 @@ static void add_memory_info(mdw *w)
 {
     mdw_add_memory_info(w, 0, 0x10000, MEM_FREE, PAGE_NOACCESS, 0); /* holds 0x45 */
     mdw_add_memory_info(w, DEMO_BASE, 0x1000, MEM_COMMIT, PAGE_READONLY, MEM_IMAGE);
-    mdw_add_memory_info(w, DEMO_BASE + 0x1000, 0x10000, MEM_COMMIT, PAGE_EXECUTE_READ,
-                        MEM_IMAGE);
+    mdw_add_memory_info(w, DEMO_BASE + 0x1000, 0x10000, MEM_COMMIT, PAGE_EXECUTE_READ, MEM_IMAGE);
     for (size_t i = 0; i < 3; i++)
         mdw_add_memory_info(w, threads[i].rsp & ~0xfffULL, 0x1000, MEM_COMMIT, PAGE_READWRITE,
                             MEM_PRIVATE);
-    mdw_add_memory_info(w, NTDLL_BASE + 0x1000, 0x11c000, MEM_COMMIT, PAGE_EXECUTE_READ,
-                        MEM_IMAGE);
+    mdw_add_memory_info(w, NTDLL_BASE + 0x1000, 0x11c000, MEM_COMMIT, PAGE_EXECUTE_READ, MEM_IMAGE);
 }
 
 static void add_handles(mdw *w)

@@ -34,7 +34,10 @@ void mdw_add_stream(mdw *w, uint32_t type, const void *data, size_t len);
 /* Add a directory entry with arbitrary size/rva (for malformed dumps). */
 void mdw_add_stream_entry(mdw *w, uint32_t type, uint32_t size, uint32_t rva);
 
-/* SystemInfo (MINIDUMP_SYSTEM_INFO, 56 bytes); csd may be NULL. */
+/* SystemInfo (MINIDUMP_SYSTEM_INFO, 56 bytes); csd may be NULL (an empty
+ * CSDVersion string is still written).  Fixed: ProcessorLevel 6, Revision
+ * 0x9e0a, 8 processors, ProductType 1; arch 0 (x86) gets VendorId
+ * "GenuineIntel", other arches ProcessorFeatures. */
 void mdw_system_info(mdw *w, uint16_t arch, uint32_t major, uint32_t minor, uint32_t build,
                      uint32_t platform_id, const char *csd);
 
@@ -52,7 +55,8 @@ uint32_t mdw_context_amd64(mdw *w, const mdw_regs *regs, uint32_t flags, uint32_
 uint32_t mdw_context_x86(mdw *w, const mdw_regs *regs, uint32_t flags, uint32_t *size);
 
 /* A thread: its stack bytes are appended and described by the thread's
- * stack descriptor (stack may be NULL with stack_len 0). */
+ * stack descriptor (stack may be NULL with stack_len 0).  The stack is not
+ * put in the MemoryList: call mdw_add_memory too if readers need it there. */
 void mdw_add_thread(mdw *w, uint32_t tid, uint64_t teb, uint64_t stack_start, const void *stack,
                     size_t stack_len, uint32_t ctx_rva, uint32_t ctx_size);
 /* Emit ThreadExList (type 8) instead of ThreadList (type 3). */
@@ -62,7 +66,10 @@ void mdw_add_thread_info(mdw *w, uint32_t tid, uint32_t dump_flags, uint64_t cre
                          uint64_t start_address, uint64_t affinity);
 
 /* A module with a PDB70 CodeView record (guid: 16 bytes, may be NULL for no
- * CodeView) and optional VS_FIXEDFILEINFO version (a.b.c.d, 0 to omit). */
+ * CodeView) and optional VS_FIXEDFILEINFO version (a.b.c.d, 0 to omit).
+ * guid is copied as the 16 file bytes (Data1 LE, Data2 LE, Data3 LE, Data4);
+ * version packs a.b.c.d as a<<48 | b<<32 | c<<16 | d (FileVersionMS = high
+ * half), written to both File and ProductVersion. */
 void mdw_add_module(mdw *w, uint64_t base, uint32_t size, const char *path, uint32_t timestamp,
                     const char *pdb_name, const uint8_t *guid, uint32_t age, uint64_t version);
 /* A module whose CodeView record is the given raw bytes (NB10, BpEL, junk). */

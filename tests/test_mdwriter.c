@@ -162,8 +162,8 @@ START_TEST(amd64_context_at_documented_offsets)
     ck_assert_uint_eq(size, 4 + 48);
     ck_assert_uint_eq(u32_at(&d, tl), 1);
     ck_assert_uint_eq(u32_at(&d, tl + 4), 0x1234);
-    ck_assert_uint_eq(u64_at(&d, tl + 4 + 16), 0x7ff000);   /* Teb */
-    ck_assert_uint_eq(u64_at(&d, tl + 4 + 24), 0x5000);     /* Stack.StartOfMemoryRange */
+    ck_assert_uint_eq(u64_at(&d, tl + 4 + 16), 0x7ff000);     /* Teb */
+    ck_assert_uint_eq(u64_at(&d, tl + 4 + 24), 0x5000);       /* Stack.StartOfMemoryRange */
     ck_assert_uint_eq(u32_at(&d, tl + 4 + 32), sizeof stack); /* Stack.Memory.DataSize */
     uint32_t stack_rva = u32_at(&d, tl + 4 + 36);
     ck_assert_mem_eq(d.p + stack_rva, stack, sizeof stack);
@@ -183,13 +183,13 @@ START_TEST(x86_context_at_documented_offsets)
     ck_assert_uint_eq(ctx_size, 716);
     ck_assert(dw_range_ok(ctx, 716, d.size));
     ck_assert_uint_eq(u32_at(&d, ctx), 0x1000f);
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xb0), (uint32_t)regs.r[0]); /* Eax */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xac), (uint32_t)regs.r[1]); /* Ecx */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xc4), (uint32_t)regs.r[4]); /* Esp */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xb4), (uint32_t)regs.r[5]); /* Ebp */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0x9c), (uint32_t)regs.r[7]); /* Edi */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xb8), (uint32_t)regs.r[8]); /* Eip */
-    ck_assert_uint_eq(u32_at(&d, ctx + 0xc0), (uint32_t)regs.r[9]); /* EFlags */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xb0), (uint32_t)regs.r[0]);  /* Eax */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xac), (uint32_t)regs.r[1]);  /* Ecx */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xc4), (uint32_t)regs.r[4]);  /* Esp */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xb4), (uint32_t)regs.r[5]);  /* Ebp */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0x9c), (uint32_t)regs.r[7]);  /* Edi */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xb8), (uint32_t)regs.r[8]);  /* Eip */
+    ck_assert_uint_eq(u32_at(&d, ctx + 0xc0), (uint32_t)regs.r[9]);  /* EFlags */
     ck_assert_uint_eq(u32_at(&d, ctx + 0xbc), (uint32_t)regs.r[10]); /* SegCs */
     ck_assert_uint_eq(u32_at(&d, ctx + 0x8c), (uint32_t)regs.r[14]); /* SegGs */
     ck_assert_uint_eq(u32_at(&d, ctx + 0xc8), (uint32_t)regs.r[15]); /* SegSs */
@@ -220,8 +220,8 @@ START_TEST(module_with_pdb70_record_and_version)
     mdw *w = mdw_new();
     const uint8_t guid[16] = {0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde,
                               1,    2,    3,    4,    5,    6,    7,    8};
-    mdw_add_module(w, 0x140000000ULL, 0x20000, "C:\\demo\\demo.exe", 0x5e5e5e5e, "demo.pdb",
-                   guid, 3, 0x000a000000004a65ULL);
+    mdw_add_module(w, 0x140000000ULL, 0x20000, "C:\\demo\\demo.exe", 0x5e5e5e5e, "demo.pdb", guid,
+                   3, 0x000a000000004a65ULL);
     dumpbuf d = finish(w);
 
     uint32_t size;
@@ -264,8 +264,8 @@ START_TEST(module_without_codeview_or_version)
     dumpbuf d = finish(w);
     uint32_t ml = stream_at(&d, 4, NULL);
     ck_assert_uint_eq(u32_at(&d, ml), 2);
-    ck_assert_uint_eq(u32_at(&d, ml + 4 + 24), 0);  /* no VS_FIXEDFILEINFO signature */
-    ck_assert_uint_eq(u32_at(&d, ml + 4 + 76), 0);  /* no CodeView */
+    ck_assert_uint_eq(u32_at(&d, ml + 4 + 24), 0); /* no VS_FIXEDFILEINFO signature */
+    ck_assert_uint_eq(u32_at(&d, ml + 4 + 76), 0); /* no CodeView */
     uint32_t m2 = ml + 4 + 108;
     ck_assert_uint_eq(u32_at(&d, m2 + 76), 3);
     ck_assert_mem_eq(d.p + u32_at(&d, m2 + 80), junk, sizeof junk);

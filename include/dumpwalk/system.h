@@ -185,6 +185,28 @@ typedef struct dw_crashpad_info {
 
 dw_status dw_dump_crashpad_info(dw_dump *dump, const dw_crashpad_info **out);
 
+/* Crashpad annotation objects (MinidumpAnnotation) registered by a module:
+ * typed name/value pairs.  Type 1 (DW_CRASHPAD_ANNOTATION_STRING) is UTF-8
+ * text; other types are raw bytes.  `value` always has a NUL after its
+ * value_size bytes so string values can be used as C strings. */
+#define DW_CRASHPAD_ANNOTATION_STRING 1
+typedef struct dw_crashpad_annotation_object {
+    const char *name;
+    uint16_t type;
+    const uint8_t *value;
+    size_t value_size;
+} dw_crashpad_annotation_object;
+
+typedef struct dw_crashpad_object_list {
+    size_t count;
+    const dw_crashpad_annotation_object *items;
+} dw_crashpad_object_list;
+
+/* Annotation objects of crashpad_info->modules[module_pos]; DW_ERR_NOT_FOUND
+ * when there is no CrashpadInfo stream or no such module entry. */
+dw_status dw_crashpad_module_objects(dw_dump *dump, size_t module_pos,
+                                     const dw_crashpad_object_list **out);
+
 /* MINIDUMP_ASSERTION_INFO (Breakpad): expression/function/file as UTF-8. */
 typedef struct dw_assertion_info {
     const char *expression;

@@ -59,6 +59,8 @@ struct dw_dump {
     dw_breakpad_info breakpad_info;
     dw_lazy crashpad_info_lazy;
     dw_crashpad_info crashpad_info;
+    /* Annotation objects, one list per crashpad_info.modules entry. */
+    dw_crashpad_object_list *crashpad_objects;
     dw_lazy assertion_lazy;
     dw_assertion_info assertion;
     dw_lazy comment_a_lazy, comment_w_lazy;

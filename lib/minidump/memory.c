@@ -239,28 +239,28 @@ static void heap_pop(rank_heap *h)
         h->items[i] = last;
 }
 
-/* Emit [from, to) owned by `owner`, merging with the previous piece when it is
- * the same range continued. */
-static void emit_piece(dw_memory_range *out, size_t *n, const dw_memory_range *owner,
-                       uint64_t from, uint64_t to)
+/* Emit [from, to) owned by range `rank`.  A range split only by endpoints of
+ * ranges it outranks continues as one piece; distinct ranges stay distinct
+ * even when adjacent, so the list mirrors the dump's descriptors. */
+static void emit_piece(dw_memory_range *out, size_t *n, uint32_t *last_rank,
+                       const range_list *list, uint32_t rank, uint64_t from, uint64_t to)
 {
-    uint64_t offset = owner->file_offset + (from - owner->base);
-    if (*n > 0) {
-        dw_memory_range *prev = &out[*n - 1];
-        if (prev->base + prev->size == from && prev->file_offset + prev->size == offset &&
-            prev->source == owner->source) {
-            prev->size += to - from;
-            return;
-        }
+    const dw_memory_range *owner = &list->items[rank];
+    if (*n > 0 && *last_rank == rank && out[*n - 1].base + out[*n - 1].size == from) {
+        out[*n - 1].size += to - from;
+        return;
     }
-    dw_memory_range piece = {from, to - from, offset, owner->source};
+    dw_memory_range piece = {from, to - from, owner->file_offset + (from - owner->base),
+                             owner->source};
     out[(*n)++] = piece;
+    *last_rank = rank;
 }
 
 static size_t sweep(const range_list *list, endpoint *ev, uint8_t *ended, rank_heap *heap,
                     dw_memory_range *out)
 {
     size_t nev = 2 * list->count, n = 0;
+    uint32_t last_rank = 0;
     for (size_t i = 0; i < list->count; i++) {
         const dw_memory_range *r = &list->items[i];
         endpoint s = {r->base, (uint32_t)i, 1}, e = {r->base + r->size, (uint32_t)i, 0};
@@ -279,7 +279,7 @@ static size_t sweep(const range_list *list, endpoint *ev, uint8_t *ended, rank_h
         while (heap->count && ended[heap->items[0]])
             heap_pop(heap);
         if (heap->count && i < nev)
-            emit_piece(out, &n, &list->items[heap->items[0]], at, ev[i].address);
+            emit_piece(out, &n, &last_rank, list, heap->items[0], at, ev[i].address);
     }
     return n;
 }
@@ -394,8 +394,6 @@ dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size
         size_t n = len - done < left ? len - done : (size_t)left;
         memcpy((uint8_t *)buf + done, dump->file.data + r->file_offset + skip, n);
         done += n;
-        if (at + n < at) /* reached the top of the address space */
-            break;
         i++;
     }
     if (got)

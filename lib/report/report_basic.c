@@ -12,19 +12,20 @@
 
 const char *dw_report_cpu_description(const dw_system_info *si, char *buf, size_t size)
 {
-    /* CPUID leaf 1 EAX: stepping 3:0, model 7:4, family 11:8, extended model
-     * 19:16 and extended family 27:20 (Intel SDM, CPUID). */
-    uint32_t v = si->version_information;
-    unsigned family = (v >> 8) & 0xf, model = (v >> 4) & 0xf, stepping = v & 0xf;
-    if (family == 0xf)
-        family += (v >> 20) & 0xff;
-    if (family == 0x6 || family >= 0xf)
-        model += ((v >> 16) & 0xf) << 4;
-    if (si->vendor_id[0])
+    /* As Breakpad words it: family = ProcessorLevel, model and stepping are
+     * the high and low bytes of ProcessorRevision; x86 dumps name the CPUID
+     * vendor first. */
+    unsigned family = si->processor_level;
+    unsigned model = si->processor_revision >> 8, stepping = si->processor_revision & 0xff;
+    int x86ish = si->processor_architecture == DW_CPU_X86 ||
+                 si->processor_architecture == DW_CPU_AMD64;
+    if (!x86ish)
+        snprintf(buf, size, "%s", si->cpu_name ? si->cpu_name : "unknown");
+    else if (si->processor_architecture == DW_CPU_X86 && si->vendor_id[0])
         snprintf(buf, size, "%s family %u model %u stepping %u", si->vendor_id, family, model,
                  stepping);
     else
-        snprintf(buf, size, "%s", si->cpu_name ? si->cpu_name : "unknown");
+        snprintf(buf, size, "family %u model %u stepping %u", family, model, stepping);
     return buf;
 }
 

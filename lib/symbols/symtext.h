@@ -1,0 +1,114 @@
+/* Bounded scanning of symbol-file text: whitespace-separated tokens inside a
+ * [p, end) window and strict number parsing.  Breakpad's symbol_files.md:
+ * "fields are separated by single spaces"; we also accept runs of spaces and
+ * tabs, which costs nothing and tolerates hand-edited files. */
+#ifndef DW_SYMBOLS_SYMTEXT_H
+#define DW_SYMBOLS_SYMTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct sym_cursor {
+    const char *p;
+    const char *end;
+} sym_cursor;
+
+typedef struct sym_tok {
+    const char *s;
+    size_t len;
+} sym_tok;
+
+static inline int sym_is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static inline void sym_skip_space(sym_cursor *c)
+{
+    while (c->p < c->end && sym_is_space(*c->p))
+        c->p++;
+}
+
+/* Next token; 0 at the end of the window. */
+static inline int sym_next(sym_cursor *c, sym_tok *t)
+{
+    sym_skip_space(c);
+    if (c->p >= c->end)
+        return 0;
+    t->s = c->p;
+    while (c->p < c->end && !sym_is_space(*c->p))
+        c->p++;
+    t->len = (size_t)(c->p - t->s);
+    return 1;
+}
+
+static inline int sym_tok_is(sym_tok t, const char *word)
+{
+    size_t n = strlen(word);
+    return t.len == n && memcmp(t.s, word, n) == 0;
+}
+
+static inline int sym_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 1..16 hex digits, no prefix (the symbol file convention). */
+static inline int sym_parse_hex(sym_tok t, uint64_t *out)
+{
+    if (t.len == 0 || t.len > 16)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < t.len; i++) {
+        int d = sym_hex_digit(t.s[i]);
+        if (d < 0)
+            return 0;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *out = v;
+    return 1;
+}
+
+static inline int sym_parse_hex32(sym_tok t, uint32_t *out)
+{
+    uint64_t v;
+    if (!sym_parse_hex(t, &v) || v > UINT32_MAX)
+        return 0;
+    *out = (uint32_t)v;
+    return 1;
+}
+
+/* Unsigned decimal that fits in 32 bits. */
+static inline int sym_parse_dec32(sym_tok t, uint32_t *out)
+{
+    if (t.len == 0 || t.len > 10)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < t.len; i++) {
+        if (t.s[i] < '0' || t.s[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(t.s[i] - '0');
+    }
+    if (v > UINT32_MAX)
+        return 0;
+    *out = (uint32_t)v;
+    return 1;
+}
+
+/* The rest of the window after leading blanks (a trailing name field). */
+static inline sym_tok sym_rest(sym_cursor *c)
+{
+    sym_skip_space(c);
+    sym_tok t = {c->p, (size_t)(c->end - c->p)};
+    c->p = c->end;
+    return t;
+}
+
+#endif
