@@ -11,6 +11,8 @@
 #include "modules.h"
 #include "memory.h"
 #include "handles.h"
+#include "symbols.h"
+#include "stack.h"
 #include "report.h"
 
 #endif

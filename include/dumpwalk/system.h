@@ -95,7 +95,7 @@ typedef struct dw_time_zone {
 } dw_time_zone;
 
 typedef struct dw_misc_info {
-    uint32_t size_of_info;   /* 24 (v1), 44 (v2), 232 (v3), 832 (v4), 840 (v5) */
+    uint32_t size_of_info;   /* 24 (v1), 44 (v2), 232 (v3), 832 (v4), 1364 (v5) or more */
     int version;             /* 1..5 */
     uint32_t flags1;
     uint32_t process_id;

@@ -127,20 +127,18 @@ static unsigned op_slots(unsigned version, unsigned op, unsigned info)
  * unscaled u32 in the next two. */
 static uint32_t op_value(const uint8_t *slot, unsigned op, unsigned info)
 {
-    uint32_t next = dw_le16(slot + 2);
-    uint32_t far = slot ? (uint32_t)dw_le16(slot + 2) | ((uint32_t)dw_le16(slot + 4) << 16) : 0;
     switch (op) {
     case DW_UWOP_ALLOC_LARGE:
-        return info == 0 ? next * 8 : far;
+        return info == 0 ? dw_le16(slot + 2) * 8u : dw_le32(slot + 2);
     case DW_UWOP_ALLOC_SMALL:
         return info * 8 + 8;
     case DW_UWOP_SAVE_NONVOL:
-        return next * 8;
+        return dw_le16(slot + 2) * 8u;
     case DW_UWOP_SAVE_XMM128:
-        return next * 16;
+        return dw_le16(slot + 2) * 16u;
     case DW_UWOP_SAVE_NONVOL_FAR:
     case DW_UWOP_SAVE_XMM128_FAR:
-        return far;
+        return dw_le32(slot + 2);
     default:
         return 0;
     }
@@ -208,12 +206,7 @@ static void decode_trailer(dw_unwind_info *info, const uint8_t *trailer)
 dw_status dw_unwind_info_read(dw_image_read_fn read, void *ctx, uint32_t rva,
                               dw_unwind_info *out)
 {
-    memset(out, 0, offsetof(dw_unwind_info, ops));
-    out->epilog_count = 0;
-    out->has_epilog_info = 0;
-    out->has_chain = 0;
-    out->has_handler = 0;
-    out->error[0] = '\0';
+    memset(out, 0, sizeof *out);
     out->rva = rva;
     /* Header (4) + codes padded to an even count (<= 256 slots) + trailer
      * (chained RUNTIME_FUNCTION 12 or handler RVA 4). */

@@ -277,7 +277,7 @@ dw_status dw_pe_exports_read(dw_pe *pe, dw_arena *arena, dw_pe_exports *out)
     const dw_pe_dir *dir = dw_pe_dir_get(pe, DW_PE_DIR_EXPORT);
     if (!dir)
         return pe_fail(pe, DW_ERR_NOT_FOUND, "exports: image has no export directory");
-    export_dir ed;
+    export_dir ed = {0};
     dw_status st = read_export_dir(pe, dir, &ed);
     if (st != DW_OK)
         return st;
@@ -313,5 +313,12 @@ const dw_pe_export *dw_pe_export_at(const dw_pe_exports *exports, uint32_t rva)
         else
             hi = mid;
     }
-    return lo ? &exports->items[lo - 1] : NULL;
+    if (lo == 0)
+        return NULL;
+    /* Aliases share an address (NtX / ZwX): answer the first by name, so the
+     * choice does not depend on the search path. */
+    size_t i = lo - 1;
+    while (i > 0 && exports->items[i - 1].rva == exports->items[i].rva)
+        i--;
+    return &exports->items[i];
 }

@@ -40,52 +40,57 @@ typedef struct reg_slot {
 /* AMD64 CONTEXT (winnt.h): SegCs..SegSs are WORDs at 0x38..0x42, EFlags a
  * DWORD at 0x44, Rax..R15 QWORDs from 0x78, Rip at 0xf8. */
 static const reg_slot amd64_layout[] = {
-    {DW_AMD64_RAX, 0x78, 8, GROUP_INTEGER},   {DW_AMD64_RCX, 0x80, 8, GROUP_INTEGER},
-    {DW_AMD64_RDX, 0x88, 8, GROUP_INTEGER},   {DW_AMD64_RBX, 0x90, 8, GROUP_INTEGER},
-    {DW_AMD64_RSP, 0x98, 8, GROUP_CONTROL},   {DW_AMD64_RBP, 0xa0, 8, GROUP_INTEGER},
-    {DW_AMD64_RSI, 0xa8, 8, GROUP_INTEGER},   {DW_AMD64_RDI, 0xb0, 8, GROUP_INTEGER},
-    {DW_AMD64_R8, 0xb8, 8, GROUP_INTEGER},    {DW_AMD64_R9, 0xc0, 8, GROUP_INTEGER},
-    {DW_AMD64_R10, 0xc8, 8, GROUP_INTEGER},   {DW_AMD64_R11, 0xd0, 8, GROUP_INTEGER},
-    {DW_AMD64_R12, 0xd8, 8, GROUP_INTEGER},   {DW_AMD64_R13, 0xe0, 8, GROUP_INTEGER},
-    {DW_AMD64_R14, 0xe8, 8, GROUP_INTEGER},   {DW_AMD64_R15, 0xf0, 8, GROUP_INTEGER},
-    {DW_AMD64_RIP, 0xf8, 8, GROUP_CONTROL},   {DW_AMD64_RFLAGS, 0x44, 4, GROUP_CONTROL},
-    {DW_AMD64_CS, 0x38, 2, GROUP_CONTROL},    {DW_AMD64_DS, 0x3a, 2, GROUP_SEGMENTS},
-    {DW_AMD64_ES, 0x3c, 2, GROUP_SEGMENTS},   {DW_AMD64_FS, 0x3e, 2, GROUP_SEGMENTS},
-    {DW_AMD64_GS, 0x40, 2, GROUP_SEGMENTS},   {DW_AMD64_SS, 0x42, 2, GROUP_CONTROL},
+    {DW_AMD64_RAX, 0x78, 8, GROUP_INTEGER}, {DW_AMD64_RCX, 0x80, 8, GROUP_INTEGER},
+    {DW_AMD64_RDX, 0x88, 8, GROUP_INTEGER}, {DW_AMD64_RBX, 0x90, 8, GROUP_INTEGER},
+    {DW_AMD64_RSP, 0x98, 8, GROUP_CONTROL}, {DW_AMD64_RBP, 0xa0, 8, GROUP_INTEGER},
+    {DW_AMD64_RSI, 0xa8, 8, GROUP_INTEGER}, {DW_AMD64_RDI, 0xb0, 8, GROUP_INTEGER},
+    {DW_AMD64_R8, 0xb8, 8, GROUP_INTEGER},  {DW_AMD64_R9, 0xc0, 8, GROUP_INTEGER},
+    {DW_AMD64_R10, 0xc8, 8, GROUP_INTEGER}, {DW_AMD64_R11, 0xd0, 8, GROUP_INTEGER},
+    {DW_AMD64_R12, 0xd8, 8, GROUP_INTEGER}, {DW_AMD64_R13, 0xe0, 8, GROUP_INTEGER},
+    {DW_AMD64_R14, 0xe8, 8, GROUP_INTEGER}, {DW_AMD64_R15, 0xf0, 8, GROUP_INTEGER},
+    {DW_AMD64_RIP, 0xf8, 8, GROUP_CONTROL}, {DW_AMD64_RFLAGS, 0x44, 4, GROUP_CONTROL},
+    {DW_AMD64_CS, 0x38, 2, GROUP_CONTROL},  {DW_AMD64_DS, 0x3a, 2, GROUP_SEGMENTS},
+    {DW_AMD64_ES, 0x3c, 2, GROUP_SEGMENTS}, {DW_AMD64_FS, 0x3e, 2, GROUP_SEGMENTS},
+    {DW_AMD64_GS, 0x40, 2, GROUP_SEGMENTS}, {DW_AMD64_SS, 0x42, 2, GROUP_CONTROL},
 };
 
 /* x86 CONTEXT (winnt.h): all DWORDs; SegGs at 0x8c after the 112-byte
  * FLOATING_SAVE_AREA, then SegFs, SegEs, SegDs, Edi .. Eax, Ebp, Eip, SegCs,
  * EFlags, Esp, SegSs.  Ebp belongs to CONTROL on x86. */
 static const reg_slot x86_layout[] = {
-    {DW_X86_EAX, 0xb0, 4, GROUP_INTEGER},  {DW_X86_ECX, 0xac, 4, GROUP_INTEGER},
-    {DW_X86_EDX, 0xa8, 4, GROUP_INTEGER},  {DW_X86_EBX, 0xa4, 4, GROUP_INTEGER},
-    {DW_X86_ESP, 0xc4, 4, GROUP_CONTROL},  {DW_X86_EBP, 0xb4, 4, GROUP_CONTROL},
-    {DW_X86_ESI, 0xa0, 4, GROUP_INTEGER},  {DW_X86_EDI, 0x9c, 4, GROUP_INTEGER},
-    {DW_X86_EIP, 0xb8, 4, GROUP_CONTROL},  {DW_X86_EFLAGS, 0xc0, 4, GROUP_CONTROL},
-    {DW_X86_CS, 0xbc, 4, GROUP_CONTROL},   {DW_X86_DS, 0x98, 4, GROUP_SEGMENTS},
-    {DW_X86_ES, 0x94, 4, GROUP_SEGMENTS},  {DW_X86_FS, 0x90, 4, GROUP_SEGMENTS},
-    {DW_X86_GS, 0x8c, 4, GROUP_SEGMENTS},  {DW_X86_SS, 0xc8, 4, GROUP_CONTROL},
+    {DW_X86_EAX, 0xb0, 4, GROUP_INTEGER}, {DW_X86_ECX, 0xac, 4, GROUP_INTEGER},
+    {DW_X86_EDX, 0xa8, 4, GROUP_INTEGER}, {DW_X86_EBX, 0xa4, 4, GROUP_INTEGER},
+    {DW_X86_ESP, 0xc4, 4, GROUP_CONTROL}, {DW_X86_EBP, 0xb4, 4, GROUP_CONTROL},
+    {DW_X86_ESI, 0xa0, 4, GROUP_INTEGER}, {DW_X86_EDI, 0x9c, 4, GROUP_INTEGER},
+    {DW_X86_EIP, 0xb8, 4, GROUP_CONTROL}, {DW_X86_EFLAGS, 0xc0, 4, GROUP_CONTROL},
+    {DW_X86_CS, 0xbc, 4, GROUP_CONTROL},  {DW_X86_DS, 0x98, 4, GROUP_SEGMENTS},
+    {DW_X86_ES, 0x94, 4, GROUP_SEGMENTS}, {DW_X86_FS, 0x90, 4, GROUP_SEGMENTS},
+    {DW_X86_GS, 0x8c, 4, GROUP_SEGMENTS}, {DW_X86_SS, 0xc8, 4, GROUP_CONTROL},
 };
 
 /* Register names in DW_AMD64_* / DW_X86_* order (threads.h). */
 static const char *const amd64_names[DW_AMD64_REG_COUNT] = {
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11",
-    "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ds", "es", "fs", "gs", "ss",
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp",    "rsi", "rdi", "r8", "r9", "r10", "r11",
+    "r12", "r13", "r14", "r15", "rip", "rflags", "cs",  "ds",  "es", "fs", "gs",  "ss",
 };
 static const char *const x86_names[DW_X86_REG_COUNT] = {
-    "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
-    "eip", "eflags", "cs", "ds", "es", "fs", "gs", "ss",
+    "eax", "ecx",    "edx", "ebx", "esp", "ebp", "esi", "edi",
+    "eip", "eflags", "cs",  "ds",  "es",  "fs",  "gs",  "ss",
 };
 
 static const char *arch_name(dw_arch arch)
 {
     switch (arch) {
-    case DW_ARCH_X86: return "x86";
-    case DW_ARCH_AMD64: return "amd64";
-    case DW_ARCH_ARM: return "ARM";
-    case DW_ARCH_ARM64: return "ARM64";
-    case DW_ARCH_UNKNOWN: break;
+    case DW_ARCH_X86:
+        return "x86";
+    case DW_ARCH_AMD64:
+        return "amd64";
+    case DW_ARCH_ARM:
+        return "ARM";
+    case DW_ARCH_ARM64:
+        return "ARM64";
+    case DW_ARCH_UNKNOWN:
+        break;
     }
     return "unknown";
 }
@@ -93,9 +98,12 @@ static const char *arch_name(dw_arch arch)
 unsigned dw_reg_count(dw_arch arch)
 {
     switch (arch) {
-    case DW_ARCH_X86: return DW_X86_REG_COUNT;
-    case DW_ARCH_AMD64: return DW_AMD64_REG_COUNT;
-    default: return 0;
+    case DW_ARCH_X86:
+        return DW_X86_REG_COUNT;
+    case DW_ARCH_AMD64:
+        return DW_AMD64_REG_COUNT;
+    default:
+        return 0;
     }
 }
 
@@ -181,9 +189,12 @@ uint64_t dw_context_sp(const dw_context *ctx)
 static uint64_t read_width(const uint8_t *p, unsigned width)
 {
     switch (width) {
-    case 2: return dw_le16(p);
-    case 4: return dw_le32(p);
-    default: return dw_le64(p);
+    case 2:
+        return dw_le16(p);
+    case 4:
+        return dw_le32(p);
+    default:
+        return dw_le64(p);
     }
 }
 
@@ -216,10 +227,14 @@ dw_status dw_context_decode(dw_dump *dump, dw_arch arch, const uint8_t *bytes, s
     memset(out, 0, sizeof *out);
     out->arch = arch;
     out->raw_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-    if (arch != DW_ARCH_X86 && arch != DW_ARCH_AMD64)
+    if (arch != DW_ARCH_X86 && arch != DW_ARCH_AMD64) {
+        /* ARM and ARM64 CONTEXTs (Windows and Breakpad) start with ContextFlags. */
+        if (bytes && size >= 4)
+            out->context_flags = dw_le32(bytes);
         return dw_fail(dump, DW_ERR_UNSUPPORTED,
-                       "%s: %s register contexts are not decoded (only x86 and amd64 are)",
-                       what, arch_name(arch));
+                       "%s: %s register contexts are not decoded (only x86 and amd64 are)", what,
+                       arch_name(arch));
+    }
     int amd64 = arch == DW_ARCH_AMD64;
     size_t need = amd64 ? AMD64_CONTEXT_SIZE : X86_CONTEXT_SIZE;
     if (!bytes || size < need)
@@ -265,12 +280,17 @@ static dw_arch arch_of_context_bytes(const uint8_t *p, size_t size)
 static dw_arch arch_of_cpu(uint16_t cpu)
 {
     switch (cpu) {
-    case DW_CPU_X86: return DW_ARCH_X86;
-    case DW_CPU_AMD64: return DW_ARCH_AMD64;
-    case DW_CPU_ARM: return DW_ARCH_ARM;
+    case DW_CPU_X86:
+        return DW_ARCH_X86;
+    case DW_CPU_AMD64:
+        return DW_ARCH_AMD64;
+    case DW_CPU_ARM:
+        return DW_ARCH_ARM;
     case DW_CPU_ARM64:
-    case DW_CPU_ARM64_OLD: return DW_ARCH_ARM64;
-    default: return DW_ARCH_UNKNOWN;
+    case DW_CPU_ARM64_OLD:
+        return DW_ARCH_ARM64;
+    default:
+        return DW_ARCH_UNKNOWN;
     }
 }
 

@@ -251,6 +251,19 @@ const char *dw_read_md_string(dw_dump *dump, uint32_t rva)
     return dw_utf16le_to_utf8(&dump->arena, body.data, body.size / 2);
 }
 
+/* What a list stream's records are, for messages a person reads. */
+static const char *record_noun(uint32_t type)
+{
+    switch (type) {
+    case DW_STREAM_THREAD_LIST:
+    case DW_STREAM_THREAD_EX_LIST: return "threads";
+    case DW_STREAM_MODULE_LIST: return "modules";
+    case DW_STREAM_MEMORY_LIST: return "memory ranges";
+    case DW_STREAM_THREAD_NAMES: return "thread names";
+    default: return "records";
+    }
+}
+
 dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, uint32_t rva,
                          size_t header_size, size_t elem_size, uint64_t cap, uint32_t *count,
                          dw_reader *records)
@@ -277,14 +290,15 @@ dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, 
     if (declared > room) {
         usable = (uint32_t)room;
         st = dw_damage(dump, type, rva, DW_ERR_TRUNCATED,
-                       "%s: %u records declared but stream holds %llu", name, declared,
+                       "%s: %u %s declared but stream holds %llu", name, declared,
+                       record_noun(type),
                        (unsigned long long)room);
     }
     if (usable > cap) {
         usable = (uint32_t)cap;
         st = dw_damage(dump, type, rva, DW_ERR_LIMIT,
-                       "%s: %u records exceed the limit of %llu; the rest are ignored", name,
-                       declared, (unsigned long long)cap);
+                       "%s: %u %s exceed the limit of %llu; the rest are ignored", name,
+                       declared, record_noun(type), (unsigned long long)cap);
     }
     *count = usable;
     *records = dw_reader_sub_clamped(stream, start, (uint64_t)usable * elem_size);

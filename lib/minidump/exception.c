@@ -159,8 +159,8 @@ static const code_name ntstatus_names[] = {
     {0xc0000420, "STATUS_ASSERTION_FAILURE"},
     {0xc00004a2, "STATUS_ENCLAVE_VIOLATION"},
     {0xc0000602, "STATUS_FAIL_FAST_EXCEPTION"},
-    {0xe0434352, "CLR_EXCEPTION"},         /* .NET runtime ('CCR') */
-    {0xe06d7363, "EH_EXCEPTION_NUMBER"},   /* MSVC C++ throw ('msc'), ehdata.h */
+    {0xe0434352, "CLR_EXCEPTION"},       /* .NET runtime ('CCR') */
+    {0xe06d7363, "EH_EXCEPTION_NUMBER"}, /* MSVC C++ throw ('msc'), ehdata.h */
 };
 
 const char *dw_exception_code_name(uint32_t code)
@@ -198,9 +198,9 @@ static const code_name windows_reasons[] = {
     {0xc00000ff, "EXCEPTION_BAD_FUNCTION_TABLE"},
     {0xc0000194, "EXCEPTION_POSSIBLE_DEADLOCK"},
     {0xc0000374, "EXCEPTION_HEAP_CORRUPTION"},
-    {0xe0000008, "Out of Memory"},           /* Breakpad/Chrome OOM code */
+    {0xe0000008, "Out of Memory"}, /* Breakpad/Chrome OOM code */
     {0xe06d7363, "Unhandled C++ Exception"},
-    {0x0517a7ed, "Simulated Exception"},     /* Breakpad's simulated crash */
+    {0x0517a7ed, "Simulated Exception"}, /* Breakpad's simulated crash */
 };
 
 #define WIN_ACCESS_VIOLATION 0xc0000005u
@@ -286,7 +286,7 @@ static const char *const fast_fail_names[] = {
 static uint32_t param_count(const dw_exception *exc)
 {
     return exc->parameter_count < DW_EXCEPTION_MAX_PARAMETERS ? exc->parameter_count
-                                                               : DW_EXCEPTION_MAX_PARAMETERS;
+                                                              : DW_EXCEPTION_MAX_PARAMETERS;
 }
 
 /* Parameter 0 of an access violation / in-page error: 0 read, 1 write,
@@ -294,15 +294,17 @@ static uint32_t param_count(const dw_exception *exc)
 static const char *access_suffix(uint64_t kind)
 {
     switch (kind) {
-    case 0: return "_READ";
-    case 1: return "_WRITE";
-    case 8: return "_EXEC";
+    case 0:
+        return "_READ";
+    case 1:
+        return "_WRITE";
+    case 8:
+        return "_EXEC";
     }
     return "";
 }
 
-static void windows_memory_fault(const dw_exception *exc, const char *base, char *buf,
-                                 size_t size)
+static void windows_memory_fault(const dw_exception *exc, const char *base, char *buf, size_t size)
 {
     const char *suffix = param_count(exc) >= 1 ? access_suffix(exc->parameters[0]) : "";
     int n = snprintf(buf, size, "%s%s", base, suffix);
@@ -349,7 +351,7 @@ static const code_name ill_codes[] = {
     {5, "ILL_PRVOPC"}, {6, "ILL_PRVREG"}, {7, "ILL_COPROC"}, {8, "ILL_BADSTK"},
 };
 static const code_name bus_codes[] = {
-    {1, "BUS_ADRALN"}, {2, "BUS_ADRERR"}, {3, "BUS_OBJERR"},
+    {1, "BUS_ADRALN"},    {2, "BUS_ADRERR"},    {3, "BUS_OBJERR"},
     {4, "BUS_MCEERR_AR"}, {5, "BUS_MCEERR_AO"},
 };
 static const code_name fpe_codes[] = {
@@ -357,7 +359,10 @@ static const code_name fpe_codes[] = {
     {5, "FPE_FLTUND"}, {6, "FPE_FLTRES"}, {7, "FPE_FLTINV"}, {8, "FPE_FLTSUB"},
 };
 static const code_name segv_codes[] = {
-    {1, "SEGV_MAPERR"}, {2, "SEGV_ACCERR"}, {3, "SEGV_BNDERR"}, {4, "SEGV_PKUERR"},
+    {1, "SEGV_MAPERR"},
+    {2, "SEGV_ACCERR"},
+    {3, "SEGV_BNDERR"},
+    {4, "SEGV_PKUERR"},
 };
 
 /* Signal numbers (Linux x86/arm asm/signal.h).  `separator` is printed
@@ -431,9 +436,9 @@ enum { FAMILY_ANY, FAMILY_ARM, FAMILY_X86 };
 /* Mach exception types (mach/exception_types.h) and Crashpad's synthetic
  * codes ('CPsx' simulated crash, 'CPnx' uncaught NSException). */
 static const code_name mach_exceptions[] = {
-    {1, "EXC_BAD_ACCESS"},  {2, "EXC_BAD_INSTRUCTION"}, {3, "EXC_ARITHMETIC"},
-    {4, "EXC_EMULATION"},   {5, "EXC_SOFTWARE"},        {6, "EXC_BREAKPOINT"},
-    {7, "EXC_SYSCALL"},     {8, "EXC_MACH_SYSCALL"},    {9, "EXC_RPC_ALERT"},
+    {1, "EXC_BAD_ACCESS"}, {2, "EXC_BAD_INSTRUCTION"}, {3, "EXC_ARITHMETIC"},
+    {4, "EXC_EMULATION"},  {5, "EXC_SOFTWARE"},        {6, "EXC_BREAKPOINT"},
+    {7, "EXC_SYSCALL"},    {8, "EXC_MACH_SYSCALL"},    {9, "EXC_RPC_ALERT"},
 };
 #define MACH_SIMULATED 0x43507378u
 #define MACH_NS_EXCEPTION 0x43506e78u
@@ -524,9 +529,15 @@ static int mac_reason(const dw_exception *exc, uint16_t arch, char *buf, size_t 
 
 /* ZX_EXCP_* exception types (zircon/syscalls/exception.h). */
 static const code_name fuchsia_exceptions[] = {
-    {0x8, "GENERAL"},           {0x108, "FATAL_PAGE_FAULT"}, {0x208, "UNDEFINED_INSTRUCTION"},
-    {0x308, "SW_BREAKPOINT"},   {0x408, "HW_BREAKPOINT"},    {0x508, "UNALIGNED_ACCESS"},
-    {0x8008, "THREAD_STARTING"}, {0x8108, "THREAD_EXITING"}, {0x8208, "POLICY_ERROR"},
+    {0x8, "GENERAL"},
+    {0x108, "FATAL_PAGE_FAULT"},
+    {0x208, "UNDEFINED_INSTRUCTION"},
+    {0x308, "SW_BREAKPOINT"},
+    {0x408, "HW_BREAKPOINT"},
+    {0x508, "UNALIGNED_ACCESS"},
+    {0x8008, "THREAD_STARTING"},
+    {0x8108, "THREAD_EXITING"},
+    {0x8208, "POLICY_ERROR"},
     {0x8308, "PROCESS_STARTING"},
 };
 
@@ -545,8 +556,7 @@ static int is_windows(uint32_t platform)
     return platform == DW_PLATFORM_WIN32_NT || platform == 1 /* VER_PLATFORM_WIN32_WINDOWS */;
 }
 
-const char *dw_exception_reason(dw_dump *dump, const dw_exception *exc, char *buf,
-                                size_t buf_size)
+const char *dw_exception_reason(dw_dump *dump, const dw_exception *exc, char *buf, size_t buf_size)
 {
     if (!buf || buf_size == 0)
         return buf;
@@ -577,9 +587,9 @@ static int is_32bit_cpu(uint16_t arch)
 {
     switch (arch) {
     case DW_CPU_X86:
-    case 1:  /* MIPS */
-    case 3:  /* PPC */
-    case 4:  /* SHX */
+    case 1: /* MIPS */
+    case 3: /* PPC */
+    case 4: /* SHX */
     case DW_CPU_ARM:
     case 10: /* IA32 on Win64 */
         return 1;

@@ -14,6 +14,7 @@
 #define HANDLE_MIN_HEADER 16
 #define HANDLE_DESCRIPTOR_V1 32
 #define HANDLE_DESCRIPTOR_V2 40
+#define DW_MAX_HANDLES 4000000
 
 /* MINIDUMP_FUNCTION_TABLE_STREAM: SizeOfHeader, SizeOfDescriptor,
  * SizeOfNativeDescriptor, SizeOfFunctionEntry, NumberOfDescriptors,
@@ -39,8 +40,7 @@ static const char *handle_string(dw_dump *dump, uint32_t rva, size_t index, cons
     return s;
 }
 
-static void read_handle(dw_dump *dump, dw_reader d, uint32_t desc_size, size_t index,
-                        dw_handle *h)
+static void read_handle(dw_dump *dump, dw_reader d, uint32_t desc_size, size_t index, dw_handle *h)
 {
     h->handle = dw_read_u64(&d);
     uint32_t type_rva = dw_read_u32(&d);
@@ -77,6 +77,12 @@ static dw_status handle_layout(dw_dump *dump, const dw_reader *stream, uint32_t 
         st = dw_damage(dump, DW_STREAM_HANDLE_DATA, rva, DW_ERR_TRUNCATED,
                        "HandleData: %u descriptors declared but stream holds %llu", declared,
                        (unsigned long long)room);
+    }
+    if (*count > DW_MAX_HANDLES) {
+        *count = DW_MAX_HANDLES;
+        st = dw_damage(dump, DW_STREAM_HANDLE_DATA, rva, DW_ERR_LIMIT,
+                       "HandleData: %u descriptors exceed the limit of %d; the rest are ignored",
+                       declared, DW_MAX_HANDLES);
     }
     return st;
 }

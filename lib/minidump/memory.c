@@ -144,16 +144,15 @@ static dw_status collect_memory_list(dw_dump *dump, range_list *list)
     dw_status st = dw_find_stream(dump, DW_STREAM_MEMORY_LIST, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return DW_OK;
-    dw_status lst = dw_list_header(dump, DW_STREAM_MEMORY_LIST, &stream, rva, 4,
-                                   MEMORY_DESCRIPTOR, DW_MAX_MEMORY_RANGES, &count, &records);
+    dw_status lst = dw_list_header(dump, DW_STREAM_MEMORY_LIST, &stream, rva, 4, MEMORY_DESCRIPTOR,
+                                   DW_MAX_MEMORY_RANGES, &count, &records);
     st = lst != DW_OK ? lst : st;
     for (uint32_t i = 0; i < count; i++) {
         uint64_t base = dw_read_u64(&records);
         uint32_t size = dw_read_u32(&records);
         uint32_t data_rva = dw_read_u32(&records);
-        dw_status dst = push_descriptor(dump, list, DW_STREAM_MEMORY_LIST,
-                                        DW_MEMSRC_MEMORY_LIST, "MemoryList: range", i, base,
-                                        size, data_rva);
+        dw_status dst = push_descriptor(dump, list, DW_STREAM_MEMORY_LIST, DW_MEMSRC_MEMORY_LIST,
+                                        "MemoryList: range", i, base, size, data_rva);
         if (dst == DW_ERR_NOMEM)
             return dst;
         st = dst != DW_OK ? dst : st;
@@ -177,9 +176,9 @@ static dw_status collect_stacks(dw_dump *dump, range_list *list)
         if (t->stack_rva == 0 || t->stack_size == 0)
             continue;
         uint32_t size = t->stack_size > UINT32_MAX ? UINT32_MAX : (uint32_t)t->stack_size;
-        dw_status dst = push_descriptor(dump, list, DW_STREAM_THREAD_LIST,
-                                        DW_MEMSRC_THREAD_STACK, "ThreadList: stack of thread",
-                                        i, t->stack_start, size, t->stack_rva);
+        dw_status dst =
+            push_descriptor(dump, list, DW_STREAM_THREAD_LIST, DW_MEMSRC_THREAD_STACK,
+                            "ThreadList: stack of thread", i, t->stack_start, size, t->stack_rva);
         if (dst == DW_ERR_NOMEM)
             return dst;
         st = dst != DW_OK ? dst : st;
@@ -242,8 +241,8 @@ static void heap_pop(rank_heap *h)
 /* Emit [from, to) owned by range `rank`.  A range split only by endpoints of
  * ranges it outranks continues as one piece; distinct ranges stay distinct
  * even when adjacent, so the list mirrors the dump's descriptors. */
-static void emit_piece(dw_memory_range *out, size_t *n, uint32_t *last_rank,
-                       const range_list *list, uint32_t rank, uint64_t from, uint64_t to)
+static void emit_piece(dw_memory_range *out, size_t *n, uint32_t *last_rank, const range_list *list,
+                       uint32_t rank, uint64_t from, uint64_t to)
 {
     const dw_memory_range *owner = &list->items[rank];
     if (*n > 0 && *last_rank == rank && out[*n - 1].base + out[*n - 1].size == from) {

@@ -114,10 +114,18 @@ static dw_status usable_size(dw_dump *dump, const dw_reader *r, uint32_t rva, ui
                              uint32_t *size)
 {
     *size = declared;
-    if (declared < MISC_V1_SIZE)
-        return dw_damage(dump, DW_STREAM_MISC_INFO, rva, DW_ERR_DAMAGED,
-                         "MiscInfo: SizeOfInfo %u is smaller than the 24-byte version 1 record",
-                         declared);
+    if (declared < MISC_V1_SIZE) {
+        /* Some writers (LLDB's test dumps) leave SizeOfInfo 0; the stream size
+         * then says how much there is. */
+        *size = r->size > UINT32_MAX ? UINT32_MAX : (uint32_t)r->size;
+        dw_damage(dump, DW_STREAM_MISC_INFO, rva, DW_ERR_DAMAGED,
+                  "MiscInfo: SizeOfInfo %u is smaller than the 24-byte version 1 record; "
+                  "using the stream size (%zu bytes) instead",
+                  declared, r->size);
+        if (*size < MISC_V1_SIZE)
+            return DW_ERR_TRUNCATED;
+        return DW_OK;
+    }
     if (declared > r->size) {
         *size = (uint32_t)r->size;
         dw_damage(dump, DW_STREAM_MISC_INFO, rva, DW_ERR_TRUNCATED,

@@ -40,10 +40,9 @@ static const char *cv_name(dw_dump *dump, const uint8_t *p, size_t len)
 /* A 16-byte GUID as Breakpad formats it: Data1/2/3 are little-endian fields. */
 static const char *guid_age_id(dw_dump *dump, const uint8_t *g, uint32_t age)
 {
-    return dw_arena_printf(&dump->arena,
-                           "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x", dw_le32(g),
-                           dw_le16(g + 4), dw_le16(g + 6), g[8], g[9], g[10], g[11], g[12],
-                           g[13], g[14], g[15], age);
+    return dw_arena_printf(&dump->arena, "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x",
+                           dw_le32(g), dw_le16(g + 4), dw_le16(g + 6), g[8], g[9], g[10], g[11],
+                           g[12], g[13], g[14], g[15], age);
 }
 
 static const char *lower_hex(dw_dump *dump, const uint8_t *p, size_t len)
@@ -75,8 +74,8 @@ static void decode_elf_cv(dw_dump *dump, dw_module *m, const uint8_t *id, size_t
 static void cv_damage(dw_dump *dump, const dw_module *m, size_t index, const char *what)
 {
     dw_damage(dump, DW_STREAM_MODULE_LIST, m->cv_rva, DW_ERR_DAMAGED,
-              "ModuleList: module %zu (%s) CodeView record of %u bytes at 0x%x %s", index,
-              m->name, m->cv_size, m->cv_rva, what);
+              "ModuleList: module %zu (%s) CodeView record of %u bytes at 0x%x %s", index, m->name,
+              m->cv_size, m->cv_rva, what);
 }
 
 static void decode_cv(dw_dump *dump, dw_module *m, size_t index)
@@ -98,8 +97,8 @@ static void decode_cv(dw_dump *dump, dw_module *m, size_t index)
         m->debug_file = cv_name(dump, cv.data + RSDS_MIN_SIZE, cv.size - RSDS_MIN_SIZE);
     } else if (sig == CV_SIGNATURE_NB10 && cv.size >= NB10_MIN_SIZE) {
         m->cv_kind = DW_CV_PDB20;
-        m->debug_id = dw_arena_printf(&dump->arena, "%08X%x", dw_le32(cv.data + 8),
-                                      dw_le32(cv.data + 12));
+        m->debug_id =
+            dw_arena_printf(&dump->arena, "%08X%x", dw_le32(cv.data + 8), dw_le32(cv.data + 12));
         m->debug_file = cv_name(dump, cv.data + NB10_MIN_SIZE, cv.size - NB10_MIN_SIZE);
     } else if (sig == CV_SIGNATURE_BPEL) {
         decode_elf_cv(dump, m, cv.data + 4, cv.size - 4);
@@ -139,14 +138,25 @@ static void read_version_info(dw_reader *r, dw_module *m)
     }
 }
 
-/* Non-Windows Breakpad/Crashpad dumps carry no PE key; SystemInfo says which
- * kind of dump this is (no SystemInfo: assume Windows, the format's origin). */
-static int dump_is_windows(dw_dump *dump)
+/* Which modules get a PE symbol-server key as code id: SystemInfo says which
+ * OS wrote the dump (Breakpad's platform ids are >= 0x8000).  Without it, a
+ * PE image is recognised by its link timestamp: ELF and Mach-O modules in
+ * Breakpad/Crashpad dumps carry 0 there (and Breakpad then prints no code id). */
+typedef enum pe_key_rule { PE_KEY_ALWAYS, PE_KEY_NEVER, PE_KEY_IF_TIMESTAMP } pe_key_rule;
+
+static pe_key_rule code_id_rule(dw_dump *dump)
 {
     const dw_system_info *si;
     if (dw_dump_system_info(dump, &si) != DW_OK || !si)
-        return 1;
-    return si->platform_id < 0x8000;
+        return PE_KEY_IF_TIMESTAMP;
+    return si->platform_id < 0x8000 ? PE_KEY_ALWAYS : PE_KEY_NEVER;
+}
+
+static int wants_pe_key(pe_key_rule rule, const dw_module *m)
+{
+    if (m->cv_kind == DW_CV_ELF || rule == PE_KEY_NEVER)
+        return 0;
+    return rule == PE_KEY_ALWAYS || m->time_date_stamp != 0;
 }
 
 static const char *module_path(dw_dump *dump, uint32_t name_rva, size_t index)
@@ -160,7 +170,7 @@ static const char *module_path(dw_dump *dump, uint32_t name_rva, size_t index)
     return "";
 }
 
-static void read_module(dw_dump *dump, dw_reader *r, size_t index, int windows, dw_module *m)
+static void read_module(dw_dump *dump, dw_reader *r, size_t index, pe_key_rule rule, dw_module *m)
 {
     m->base = dw_read_u64(r);
     m->size = dw_read_u32(r);
@@ -178,7 +188,7 @@ static void read_module(dw_dump *dump, dw_reader *r, size_t index, int windows, 
     m->debug_file = m->debug_id = m->code_id = "";
     decode_cv(dump, m, index);
     /* The symbol-server key of a PE image (the ELF case set its build id). */
-    if (m->cv_kind != DW_CV_ELF && windows)
+    if (wants_pe_key(rule, m))
         m->code_id = dw_arena_printf(&dump->arena, "%08X%llx", m->time_date_stamp,
                                      (unsigned long long)m->size);
     if (!m->code_id)
@@ -226,16 +236,16 @@ static dw_status parse_modules(dw_dump *dump)
     dw_status st = dw_find_stream(dump, DW_STREAM_MODULE_LIST, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return st;
-    dw_status list_st = dw_list_header(dump, DW_STREAM_MODULE_LIST, &stream, rva, 4,
-                                       MODULE_SIZE, DW_MAX_MODULES, &count, &records);
+    dw_status list_st = dw_list_header(dump, DW_STREAM_MODULE_LIST, &stream, rva, 4, MODULE_SIZE,
+                                       DW_MAX_MODULES, &count, &records);
     if (count == 0 && list_st != DW_OK)
         return list_st;
     dump->modules = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_module));
     if (!dump->modules)
         return dw_fail(dump, DW_ERR_NOMEM, "ModuleList: out of memory for %u modules", count);
-    int windows = dump_is_windows(dump);
+    pe_key_rule rule = code_id_rule(dump);
     for (uint32_t i = 0; i < count; i++)
-        read_module(dump, &records, i, windows, &dump->modules[i]);
+        read_module(dump, &records, i, rule, &dump->modules[i]);
     dump->module_count = count;
     dw_status lookup_st = build_lookup(dump);
     if (lookup_st != DW_OK)
@@ -254,6 +264,8 @@ dw_status dw_dump_modules(dw_dump *dump, const dw_module **modules, size_t *coun
 const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
 {
     dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    if (!dump->modules_sorted) /* no list, or no memory for the lookup table */
+        return NULL;
     const dw_module *const *s = dump->modules_sorted;
     size_t lo = 0, hi = dump->module_count;
     while (lo < hi) { /* first module whose base is above address */
@@ -306,8 +318,8 @@ static dw_status unloaded_layout(dw_dump *dump, const dw_reader *stream, uint32_
     if (declared > room) {
         *count = (uint32_t)room;
         st = dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_TRUNCATED,
-                       "UnloadedModuleList: %u entries declared but stream holds %llu",
-                       declared, (unsigned long long)room);
+                       "UnloadedModuleList: %u entries declared but stream holds %llu", declared,
+                       (unsigned long long)room);
     }
     if (*count > DW_MAX_MODULES) {
         *count = DW_MAX_MODULES;
@@ -358,8 +370,7 @@ static dw_status parse_unloaded(dw_dump *dump)
     return layout_st != DW_OK ? layout_st : st;
 }
 
-dw_status dw_dump_unloaded_modules(dw_dump *dump, const dw_unloaded_module **modules,
-                                   size_t *count)
+dw_status dw_dump_unloaded_modules(dw_dump *dump, const dw_unloaded_module **modules, size_t *count)
 {
     dw_status st = dw_lazy_run(dump, &dump->unloaded_lazy, parse_unloaded);
     *modules = dump->unloaded;

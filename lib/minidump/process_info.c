@@ -46,8 +46,8 @@ static dw_status parse_breakpad_info(dw_dump *dump)
         return DW_ERR_NOT_FOUND;
     if (r.size < BREAKPAD_INFO_SIZE)
         return dw_damage(dump, DW_STREAM_BREAKPAD_INFO, rva, DW_ERR_TRUNCATED,
-                         "BreakpadInfo: stream holds %zu bytes, MDRawBreakpadInfo needs %d",
-                         r.size, BREAKPAD_INFO_SIZE);
+                         "BreakpadInfo: stream holds %zu bytes, MDRawBreakpadInfo needs %d", r.size,
+                         BREAKPAD_INFO_SIZE);
     dw_breakpad_info *bi = &dump->breakpad_info;
     bi->validity = dw_read_u32(&r);
     bi->dump_thread_id = dw_read_u32(&r);
@@ -89,8 +89,7 @@ static void format_uuid(const uint8_t *b, char out[37])
     if (!b)
         b = zero;
     snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", dw_le32(b),
-             dw_le16(b + 4), dw_le16(b + 6), b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+             dw_le16(b + 4), dw_le16(b + 6), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 /* A MinidumpUTF8String (u32 length excluding the NUL, then bytes) copied into
@@ -168,8 +167,7 @@ static dw_status read_string_dict(dw_dump *dump, location loc, const char *what,
         return st;
     dw_annotation *items = dw_arena_calloc(&dump->arena, count, sizeof *items);
     if (!items)
-        return dw_fail(dump, DW_ERR_NOMEM, "CrashpadInfo: out of memory for %u annotations",
-                       count);
+        return dw_fail(dump, DW_ERR_NOMEM, "CrashpadInfo: out of memory for %u annotations", count);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t key_rva = dw_read_u32(&rec);
         uint32_t value_rva = dw_read_u32(&rec);
@@ -194,8 +192,7 @@ static dw_status read_string_list(dw_dump *dump, location loc, const char *const
         return st;
     const char **items = dw_arena_calloc(&dump->arena, count, sizeof *items);
     if (!items)
-        return dw_fail(dump, DW_ERR_NOMEM, "CrashpadInfo: out of memory for %u annotations",
-                       count);
+        return dw_fail(dump, DW_ERR_NOMEM, "CrashpadInfo: out of memory for %u annotations", count);
     for (uint32_t i = 0; i < count; i++)
         items[i] = string_or_damage(dump, dw_read_u32(&rec), "list annotation");
     *out = items;
@@ -223,15 +220,13 @@ static int read_byte_array(dw_dump *dump, uint32_t rva, const uint8_t **out, siz
 }
 
 /* MinidumpAnnotationList -> typed annotation objects. */
-static dw_status read_annotation_objects(dw_dump *dump, location loc,
-                                         dw_crashpad_object_list *out)
+static dw_status read_annotation_objects(dw_dump *dump, location loc, dw_crashpad_object_list *out)
 {
     uint32_t count;
     dw_reader rec;
     out->count = 0;
     out->items = NULL;
-    dw_status st = list_window(dump, loc, CRASHPAD_OBJECT_SIZE, "annotation_objects", &count,
-                               &rec);
+    dw_status st = list_window(dump, loc, CRASHPAD_OBJECT_SIZE, "annotation_objects", &count, &rec);
     if (count == 0)
         return st;
     dw_crashpad_annotation_object *items = dw_arena_calloc(&dump->arena, count, sizeof *items);
@@ -257,8 +252,8 @@ static dw_status read_annotation_objects(dw_dump *dump, location loc,
 
 /* MinidumpModuleCrashpadInfo: a module's three kinds of annotations.  The
  * record may be shorter in old writers (no annotation_objects). */
-static void read_crashpad_module(dw_dump *dump, uint32_t index, location loc,
-                                 dw_crashpad_module *m, dw_crashpad_object_list *objects)
+static void read_crashpad_module(dw_dump *dump, uint32_t index, location loc, dw_crashpad_module *m,
+                                 dw_crashpad_object_list *objects)
 {
     m->module_index = index;
     int ok;

@@ -69,27 +69,49 @@ static const char *lookup(const code_name *table, size_t n, uint32_t code)
     return NULL;
 }
 
-static int has_x86_cpu_info(uint16_t arch)
+/* A CPUID vendor string is 12 printable ASCII characters ("GenuineIntel",
+ * "AuthenticAMD"). */
+static int is_vendor_string(const uint8_t *p)
 {
-    return arch == DW_CPU_X86 || arch == DW_CPU_AMD64 || arch == 10;
+    for (int i = 0; i < 12; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return 0;
+    }
+    return 1;
 }
 
-/* CPU_INFORMATION is a union; which half is meaningful depends on the
- * architecture read just before it. */
-static void read_cpu_information(dw_reader *r, dw_system_info *si)
+static void read_x86_cpu_info(dw_reader r, dw_system_info *si)
 {
-    if (has_x86_cpu_info(si->processor_architecture)) {
-        const uint8_t *vendor = dw_reader_take(r, 12);
-        if (vendor) {
-            memcpy(si->vendor_id, vendor, 12);
-            si->vendor_id[12] = '\0';
-        }
-        si->version_information = dw_read_u32(r);
-        si->feature_information = dw_read_u32(r);
-        si->amd_extended_cpu_features = dw_read_u32(r);
+    const uint8_t *vendor = dw_reader_take(&r, 12);
+    if (vendor && is_vendor_string(vendor)) {
+        memcpy(si->vendor_id, vendor, 12);
+        si->vendor_id[12] = '\0';
+    }
+    si->version_information = dw_read_u32(&r);
+    si->feature_information = dw_read_u32(&r);
+    si->amd_extended_cpu_features = dw_read_u32(&r);
+}
+
+static void read_other_cpu_info(dw_reader r, dw_system_info *si)
+{
+    si->processor_features[0] = dw_read_u64(&r);
+    si->processor_features[1] = dw_read_u64(&r);
+}
+
+/* CPU_INFORMATION is a union.  Microsoft documents X86CpuInfo for x86 only,
+ * and Windows fills ProcessorFeatures on amd64, but Breakpad's Linux and macOS
+ * writers put the CPUID vendor there on amd64 too; so amd64 gets both views,
+ * with the vendor kept only when it reads as one. */
+static void read_cpu_information(dw_reader cpu, dw_system_info *si)
+{
+    uint16_t arch = si->processor_architecture;
+    if (arch == DW_CPU_X86 || arch == 10 /* IA32 on Win64 */) {
+        read_x86_cpu_info(cpu, si);
+    } else if (arch == DW_CPU_AMD64) {
+        read_x86_cpu_info(cpu, si);
+        read_other_cpu_info(cpu, si);
     } else {
-        si->processor_features[0] = dw_read_u64(r);
-        si->processor_features[1] = dw_read_u64(r);
+        read_other_cpu_info(cpu, si);
     }
 }
 
@@ -149,12 +171,11 @@ static dw_status parse_system_info(dw_dump *dump)
     uint32_t csd_rva = dw_read_u32(&r);
     si->suite_mask = dw_read_u16(&r);
     dw_read_u16(&r); /* Reserved2 */
-    dw_reader_seek(&r, CPU_INFO_OFFSET);
-    read_cpu_information(&r, si);
+    read_cpu_information(dw_reader_sub_clamped(&r, CPU_INFO_OFFSET, 24), si);
     si->cpu_name = name_or_hex(dump, cpu_names, sizeof cpu_names / sizeof cpu_names[0],
                                si->processor_architecture, "0x%04x");
-    si->os_name = name_or_hex(dump, os_names, sizeof os_names / sizeof os_names[0],
-                              si->platform_id, "0x%08x");
+    si->os_name = name_or_hex(dump, os_names, sizeof os_names / sizeof os_names[0], si->platform_id,
+                              "0x%08x");
     read_csd_version(dump, rva, csd_rva, si);
     return DW_OK;
 }

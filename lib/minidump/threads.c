@@ -122,16 +122,16 @@ static void merge_thread_names(dw_dump *dump)
         return;
     uint32_t count;
     dw_reader records;
-    dw_list_header(dump, DW_STREAM_THREAD_NAMES, &stream, rva, 4, THREAD_NAME_SIZE,
-                   DW_MAX_THREADS, &count, &records);
+    dw_list_header(dump, DW_STREAM_THREAD_NAMES, &stream, rva, 4, THREAD_NAME_SIZE, DW_MAX_THREADS,
+                   &count, &records);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t tid = dw_read_u32(&records);
         uint64_t name_rva = dw_read_u64(&records);
         long index = find_thread_index(dump, tid);
         if (records.failed || index < 0)
             continue;
-        const char *name = name_rva <= UINT32_MAX ? dw_read_md_string(dump, (uint32_t)name_rva)
-                                                  : NULL;
+        const char *name =
+            name_rva <= UINT32_MAX ? dw_read_md_string(dump, (uint32_t)name_rva) : NULL;
         if (!name) {
             dw_damage(dump, DW_STREAM_THREAD_NAMES, rva, DW_ERR_TRUNCATED,
                       "ThreadNames: name of thread 0x%x at 0x%llx is outside the file", tid,
@@ -143,10 +143,9 @@ static void merge_thread_names(dw_dump *dump)
     }
 }
 
-/* ThreadList is preferred when both it and ThreadExList exist: every writer
- * that emits ThreadExList (IA64 era) emits nothing else of use here. */
-static dw_status find_thread_stream(dw_dump *dump, uint32_t *type, dw_reader *stream,
-                                    uint32_t *rva)
+/* ThreadList is used when both exist: it is what every reader expects, and
+ * ThreadExList only adds the IA64 register backing store. */
+static dw_status find_thread_stream(dw_dump *dump, uint32_t *type, dw_reader *stream, uint32_t *rva)
 {
     *type = DW_STREAM_THREAD_LIST;
     dw_status st = dw_find_stream(dump, *type, stream, rva);
@@ -170,8 +169,8 @@ static dw_status parse_threads(dw_dump *dump)
     size_t elem = extended ? THREAD_EX_SIZE : THREAD_SIZE;
     uint32_t count;
     dw_reader records;
-    dw_status list_st = dw_list_header(dump, type, &stream, rva, 4, elem, DW_MAX_THREADS, &count,
-                                       &records);
+    dw_status list_st =
+        dw_list_header(dump, type, &stream, rva, 4, elem, DW_MAX_THREADS, &count, &records);
     if (list_st != DW_OK)
         st = list_st;
     dump->threads = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof *dump->threads);
@@ -181,13 +180,14 @@ static dw_status parse_threads(dw_dump *dump)
     uint64_t first_record = rva + (uint64_t)(records.data ? records.data - stream.data : 0);
     for (uint32_t i = 0; i < count; i++) {
         read_thread(&records, extended, &dump->threads[i]);
-        check_thread_locations(dump, type, first_record + (uint64_t)i * elem,
-                               &dump->threads[i]);
+        check_thread_locations(dump, type, first_record + (uint64_t)i * elem, &dump->threads[i]);
     }
     dump->thread_count = count;
     dw_status idx_st = build_tid_index(dump);
-    if (idx_st != DW_OK)
+    if (idx_st != DW_OK) {
+        dump->thread_count = 0; /* lookups need the index */
         return idx_st;
+    }
     merge_thread_names(dump);
     return st;
 }
@@ -216,8 +216,7 @@ dw_status dw_dump_thread_by_id(dw_dump *dump, uint32_t thread_id, const dw_threa
     dw_dump_threads(dump, &all, &n);
     long index = n ? find_thread_index(dump, thread_id) : -1;
     if (index < 0)
-        return dw_fail(dump, DW_ERR_NOT_FOUND, "thread 0x%x is not in the thread list",
-                       thread_id);
+        return dw_fail(dump, DW_ERR_NOT_FOUND, "thread 0x%x is not in the thread list", thread_id);
     *thread = &all[index];
     return DW_OK;
 }
@@ -298,8 +297,8 @@ static dw_status parse_thread_infos(dw_dump *dump)
     if (!dump->thread_infos)
         return dw_fail(dump, DW_ERR_NOMEM, "out of memory for %u thread infos", n);
     for (uint32_t i = 0; i < n; i++) {
-        dw_reader entry = dw_reader_sub_clamped(
-            &s, header_size + (uint64_t)i * entry_size, THREAD_INFO_SIZE);
+        dw_reader entry =
+            dw_reader_sub_clamped(&s, header_size + (uint64_t)i * entry_size, THREAD_INFO_SIZE);
         read_thread_info(&entry, &dump->thread_infos[i]);
     }
     dump->thread_info_count = n;

@@ -128,6 +128,6 @@ dw_status dw_thread_wow64_context(dw_dump *dump, const dw_thread *thread, dw_con
                        thread->thread_id, (unsigned long long)area, machine, flags);
     char what[48];
     snprintf(what, sizeof what, "thread 0x%x (WoW64 x86)", thread->thread_id);
-    return dw_context_decode(dump, DW_ARCH_X86, buf + CPURESERVED_CONTEXT_OFFSET,
-                             X86_CONTEXT_SIZE, what, out);
+    return dw_context_decode(dump, DW_ARCH_X86, buf + CPURESERVED_CONTEXT_OFFSET, X86_CONTEXT_SIZE,
+                             what, out);
 }

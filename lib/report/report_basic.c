@@ -48,7 +48,7 @@ const char *dw_report_time(uint32_t t, char *buf, size_t size)
     return buf;
 }
 
-static void json_health(dw_json *j, dw_dump *dump)
+void dw_report_json_health(dw_json *j, dw_dump *dump)
 {
     size_t n = dw_dump_health_count(dump);
     dw_json_key(j, "health");
@@ -71,7 +71,7 @@ static void json_health(dw_json *j, dw_dump *dump)
     dw_json_end_object(j);
 }
 
-static void text_health(FILE *out, dw_dump *dump)
+void dw_report_text_health(FILE *out, dw_dump *dump)
 {
     size_t n = dw_dump_health_count(dump);
     if (n == 0) {
@@ -194,12 +194,12 @@ static void info_json(dw_dump *dump, FILE *out)
     size_t nmods = 0;
     dw_dump_modules(dump, &mods, &nmods);
     dw_json_kv_uint(&j, "module_count", nmods);
-    json_health(&j, dump);
+    dw_report_json_health(&j, dump);
     dw_json_end_object(&j);
     dw_json_finish(&j);
 }
 
-static void info_text_system(dw_dump *dump, FILE *out)
+void dw_report_text_system(dw_dump *dump, FILE *out)
 {
     const dw_system_info *si;
     char buf[160];
@@ -244,7 +244,7 @@ static void info_text(dw_dump *dump, FILE *out)
 {
     char buf[512];
     const dw_header *h = dw_dump_header(dump);
-    info_text_system(dump, out);
+    dw_report_text_system(dump, out);
     fprintf(out, "\n");
     info_text_crash(dump, out);
     info_text_process(dump, out);
@@ -258,7 +258,7 @@ static void info_text(dw_dump *dump, FILE *out)
     dw_dump_modules(dump, &mods, &nmods);
     fprintf(out, "Threads: %zu  Modules: %zu  Streams: %zu%s\n", nthreads, nmods,
             dw_dump_stream_count(dump), h->was_compressed ? "  (gzip input)" : "");
-    text_health(out, dump);
+    dw_report_text_health(out, dump);
 }
 
 /* ---- streams ------------------------------------------------------------ */
@@ -283,7 +283,7 @@ static void streams_json(dw_dump *dump, FILE *out)
         dw_json_end_object(&j);
     }
     dw_json_end_array(&j);
-    json_health(&j, dump);
+    dw_report_json_health(&j, dump);
     dw_json_end_object(&j);
     dw_json_finish(&j);
 }
@@ -298,7 +298,7 @@ static void streams_text(dw_dump *dump, FILE *out)
                 s->rva, s->in_bounds ? "" : "past-end-of-file ",
                 s->duplicate ? "duplicate" : "");
     }
-    text_health(out, dump);
+    dw_report_text_health(out, dump);
 }
 
 /* ---- threads ------------------------------------------------------------ */
@@ -350,7 +350,7 @@ static void threads_json(dw_dump *dump, FILE *out)
         dw_json_end_object(&j);
     }
     dw_json_end_array(&j);
-    json_health(&j, dump);
+    dw_report_json_health(&j, dump);
     dw_json_end_object(&j);
     dw_json_finish(&j);
 }
@@ -404,7 +404,7 @@ static void threads_text(dw_dump *dump, FILE *out)
 
 /* ---- modules ------------------------------------------------------------ */
 
-static const char *version_string(const dw_module *m, char *buf, size_t size)
+const char *dw_report_module_version(const dw_module *m, char *buf, size_t size)
 {
     if (!m->has_version)
         return NULL;
@@ -433,7 +433,7 @@ static void modules_json(dw_dump *dump, FILE *out)
         dw_json_kv_uint(&j, "size", m->size);
         dw_json_kv_string(&j, "filename", m->name);
         dw_json_kv_string(&j, "path", m->path);
-        dw_json_kv_string(&j, "version", version_string(m, buf, sizeof buf));
+        dw_json_kv_string(&j, "version", dw_report_module_version(m, buf, sizeof buf));
         dw_json_kv_string(&j, "debug_file", m->debug_file);
         dw_json_kv_string(&j, "debug_id", m->debug_id);
         dw_json_kv_string(&j, "code_id", m->code_id);
@@ -455,7 +455,7 @@ static void modules_json(dw_dump *dump, FILE *out)
         dw_json_end_object(&j);
     }
     dw_json_end_array(&j);
-    json_health(&j, dump);
+    dw_report_json_health(&j, dump);
     dw_json_end_object(&j);
     dw_json_finish(&j);
 }
@@ -470,7 +470,7 @@ static void modules_text(dw_dump *dump, FILE *out)
     fprintf(out, "Loaded modules:\n");
     for (size_t i = 0; i < n; i++) {
         const dw_module *m = &mods[i];
-        const char *ver = version_string(m, buf, sizeof buf);
+        const char *ver = dw_report_module_version(m, buf, sizeof buf);
         fprintf(out, "0x%08" PRIx64 " - 0x%08" PRIx64 "  %s  %s  (%s %s)%s\n", m->base,
                 m->base + m->size - 1, m->name, ver ? ver : "???",
                 m->debug_file[0] ? m->debug_file : "-", m->debug_id[0] ? m->debug_id : "-",
@@ -533,7 +533,7 @@ static void memory_json(dw_dump *dump, FILE *out)
         dw_json_end_object(&j);
     }
     dw_json_end_array(&j);
-    json_health(&j, dump);
+    dw_report_json_health(&j, dump);
     dw_json_end_object(&j);
     dw_json_finish(&j);
 }

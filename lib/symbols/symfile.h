@@ -93,6 +93,7 @@ typedef struct sym_win {
     uint32_t local_size;
     uint32_t max_stack_size;
     uint32_t parent;
+    uint32_t order; /* offset of the record's line: file order */
     int has_program;
     int allocates_base_pointer;
     sym_span program;

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "dumpwalk/threads.h"
-
 dw_status dw_disasm_open(dw_disasm *d, int bits)
 {
     memset(d, 0, sizeof *d);

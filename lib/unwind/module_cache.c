@@ -1,0 +1,141 @@
+/* What the walker knows per module, loaded on first use: its .sym file, its
+ * PE view (from the image file when one is found in --images, else from the
+ * dump's own memory), and its export table. */
+#include <string.h>
+
+#include "image/pdata.h"
+#include "unwind/walker.h"
+
+/* Images in dump memory are read through this: RVAs relative to the module
+ * base, as many contiguous captured bytes as there are. */
+static size_t read_dump_image(void *ctx, uint64_t rva, void *buf, size_t len)
+{
+    dw_module_cache *c = ctx;
+    size_t got = 0;
+    dw_memory_read(c->walker->dump, c->base + rva, buf, len, &got);
+    return got;
+}
+
+const dw_module *dw_walker_module(dw_walker *w, uint64_t address, dw_module_cache **cache)
+{
+    const dw_module *m = dw_dump_module_at(w->dump, address);
+    if (cache)
+        *cache = NULL;
+    if (!m || !w->modules || m < w->modules || m >= w->modules + w->module_count)
+        return m;
+    if (cache)
+        *cache = &w->mcache[m - w->modules];
+    return m;
+}
+
+dw_symfile *dw_walker_module_symfile(dw_walker *w, const dw_module *m, dw_module_cache *c)
+{
+    if (!c || !w->opts.symbols)
+        return NULL;
+    if (!c->sym_tried) {
+        c->sym_tried = 1;
+        if (dw_symbols_lookup(w->opts.symbols, m->debug_file, m->debug_id, m->name, m->code_id,
+                              &c->sym) != DW_OK)
+            c->sym = NULL;
+    }
+    return c->sym;
+}
+
+static void load_image(dw_walker *w, const dw_module *m, dw_module_cache *c)
+{
+    c->walker = w;
+    c->base = m->base;
+    if (w->images && dw_image_store_find(w->images, m->path, m->time_date_stamp,
+                                         (uint32_t)m->size, &c->file) == DW_OK) {
+        c->pe = c->file->pe;
+        c->image_ok = 1;
+        return;
+    }
+    c->file = NULL;
+    if (dw_pe_open(&c->pe, read_dump_image, c) == DW_OK) {
+        c->image_ok = 1;
+        c->image_from_dump = 1;
+    }
+}
+
+const dw_pe *dw_walker_module_pe(dw_walker *w, const dw_module *m, dw_module_cache *c)
+{
+    if (!c)
+        return NULL;
+    if (!c->image_tried) {
+        c->image_tried = 1;
+        load_image(w, m, c);
+    }
+    return c->image_ok ? &c->pe : NULL;
+}
+
+const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m,
+                                              dw_module_cache *c)
+{
+    if (!c)
+        return NULL;
+    if (!c->exports_tried) {
+        c->exports_tried = 1;
+        dw_pe *pe = (dw_pe *)dw_walker_module_pe(w, m, c);
+        if (pe) {
+            dw_status st = dw_pe_exports_read(pe, &w->arena, &c->exports);
+            if (st != DW_OK && st != DW_ERR_TRUNCATED)
+                memset(&c->exports, 0, sizeof c->exports);
+        }
+    }
+    return c->exports.count ? &c->exports : NULL;
+}
+
+size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
+{
+    size_t got = 0;
+    dw_memory_read(w->dump, va, buf, len, &got);
+    if (got == len)
+        return got;
+    dw_module_cache *c;
+    const dw_module *m = dw_walker_module(w, va, &c);
+    if (!m || !dw_walker_module_pe(w, m, c) || !c->file)
+        return got;
+    return dw_image_file_read((void *)c->file, va - m->base, buf, len);
+}
+
+/* IMAGE_SCN_MEM_EXECUTE: the section holds code. */
+#define SCN_MEM_EXECUTE 0x20000000u
+
+int dw_walker_is_code(dw_walker *w, uint64_t address)
+{
+    dw_module_cache *c;
+    const dw_module *m = dw_walker_module(w, address, &c);
+    if (m) {
+        const dw_pe *pe = dw_walker_module_pe(w, m, c);
+        if (!pe || pe->section_count == 0)
+            return 1;
+        const dw_pe_section *s = dw_pe_section_at(pe, (uint32_t)(address - m->base));
+        return s && (s->characteristics & SCN_MEM_EXECUTE);
+    }
+    const dw_memory_info *mi = dw_dump_memory_info_at(w->dump, address);
+    return mi && mi->state == 0x1000 && dw_memory_protect_is_executable(mi->protect);
+}
+
+uint64_t dw_walker_function_start(dw_walker *w, uint64_t address)
+{
+    dw_module_cache *c;
+    const dw_module *m = dw_walker_module(w, address, &c);
+    if (!m)
+        return 0;
+    uint64_t rva = address - m->base;
+    dw_symfile *sf = dw_walker_module_symfile(w, m, c);
+    dw_sym_lookup l;
+    if (sf && dw_symfile_lookup(sf, rva, &l) == DW_OK && l.kind == DW_SYM_FUNC)
+        return m->base + l.function_start;
+    const dw_pe *pe = dw_walker_module_pe(w, m, c);
+    dw_runtime_function rf;
+    if (pe && w->arch == DW_ARCH_AMD64 &&
+        dw_pe_find_runtime_function(pe, (uint32_t)rva, &rf) == DW_OK)
+        return m->base + rf.begin;
+    if (sf && l.kind == DW_SYM_PUBLIC)
+        return m->base + l.function_start;
+    const dw_pe_exports *ex = dw_walker_module_exports(w, m, c);
+    const dw_pe_export *e = ex ? dw_pe_export_at(ex, (uint32_t)rva) : NULL;
+    return e ? m->base + e->rva : 0;
+}

@@ -1,0 +1,117 @@
+/* The stack walker's internal state and the interface its unwind rules share.
+ *
+ * Each rule lives in its own file (rule_*.c) and has the signature
+ * dw_unwind_rule: from the callee frame it computes the caller's registers,
+ * or answers DW_ERR_NOT_FOUND when it does not apply.  walker.c tries the
+ * rules in trust order and validates every answer (the caller's stack pointer
+ * must grow and stay in the stack; its IP must be plausible code). */
+#ifndef DW_UNWIND_WALKER_H
+#define DW_UNWIND_WALKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dumpwalk/dumpwalk.h"
+#include "image/image_store.h"
+#include "image/pe.h"
+#include "unwind/insn.h"
+#include "util/arena.h"
+
+/* Per-module facts the walker loads on first use. */
+typedef struct dw_module_cache {
+    int sym_tried;
+    dw_symfile *sym;           /* owned by the dw_symbols store */
+    int image_tried;
+    int image_ok;
+    int image_from_dump;       /* headers read from dump memory */
+    dw_pe pe;                  /* valid when image_ok */
+    const dw_image_file *file; /* on-disk image, owned by the image store; may be NULL */
+    struct dw_walker *walker;  /* read context for images in dump memory */
+    uint64_t base;
+    int exports_tried;
+    dw_pe_exports exports;
+} dw_module_cache;
+
+struct dw_walker {
+    dw_dump *dump;
+    dw_walk_options opts;
+    dw_arena arena;
+    const dw_module *modules;
+    size_t module_count;
+    dw_module_cache *mcache;   /* one per module, dump order */
+    dw_image_store *images;    /* NULL without --images */
+    dw_disasm dis32, dis64;
+    int dis32_ok, dis64_ok;
+
+    /* the walk in progress */
+    dw_arch arch;
+    uint64_t stack_lo, stack_hi;
+    unsigned next_index;
+    int started, done;
+    char stop_reason[96];
+    dw_frame callee;           /* the frame returned last (registers, symbols) */
+};
+
+typedef struct dw_walker dw_walker;
+
+/* A rule: compute the caller's registers from `callee`.  On DW_OK it fills
+ * *caller (at least IP and SP valid), *trust and reason. */
+typedef dw_status (*dw_unwind_rule)(dw_walker *w, const dw_frame *callee, dw_context *caller,
+                                    dw_trust *trust, char *reason, size_t reason_size);
+
+dw_status dw_rule_frame_pointer(dw_walker *w, const dw_frame *callee, dw_context *caller,
+                                dw_trust *trust, char *reason, size_t reason_size);
+dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
+                       char *reason, size_t reason_size);
+
+/* ---- services for the rules (walker.c, module_cache.c) ---- */
+
+/* Pointer size of the walk: 4 (x86) or 8 (amd64). */
+static inline unsigned dw_walker_word(const dw_walker *w)
+{
+    return w->arch == DW_ARCH_X86 ? 4 : 8;
+}
+unsigned dw_walker_ip_reg(const dw_walker *w);
+unsigned dw_walker_sp_reg(const dw_walker *w);
+unsigned dw_walker_fp_reg(const dw_walker *w);
+
+/* Read a pointer-sized little-endian word from dump memory; 1 on success. */
+int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out);
+/* Stack memory read (dump memory only). */
+size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len);
+/* Code bytes: dump memory first, else the module's image file.  Returns the
+ * number of contiguous bytes read from va. */
+size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len);
+/* The disassembler of the walk's architecture, or NULL. */
+dw_disasm *dw_walker_disasm(dw_walker *w);
+
+/* Module containing address, with its cache entry (NULL when none). */
+const dw_module *dw_walker_module(dw_walker *w, uint64_t address, dw_module_cache **cache);
+/* The module's .sym file (NULL when none / no store). */
+dw_symfile *dw_walker_module_symfile(dw_walker *w, const dw_module *m, dw_module_cache *c);
+/* The module's PE view (dump memory or image file), or NULL. */
+const dw_pe *dw_walker_module_pe(dw_walker *w, const dw_module *m, dw_module_cache *c);
+/* The module's exports, or NULL. */
+const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m,
+                                              dw_module_cache *c);
+
+/* Could `address` be a return address: inside a module, or in memory the
+ * MemoryInfoList marks executable? */
+int dw_walker_is_code(dw_walker *w, uint64_t address);
+
+/* Start address of the function containing `address`, from symbols, .pdata
+ * or exports; 0 when unknown. */
+uint64_t dw_walker_function_start(dw_walker *w, uint64_t address);
+
+/* Fill module/symbol fields of a frame from frame->ip (frame->index 0 looks
+ * up ip itself, callers ip - 1: the call instruction). */
+void dw_walker_symbolize_frame(dw_walker *w, dw_frame *frame);
+
+/* Set a register in a context and mark it valid. */
+static inline void dw_ctx_set(dw_context *c, unsigned reg, uint64_t v)
+{
+    c->regs[reg] = v;
+    c->valid |= (uint64_t)1 << reg;
+}
+
+#endif
