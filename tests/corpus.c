@@ -78,7 +78,7 @@ const char *corpus_oracle(const char *rel, const char *file)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
-size_t oracle_thread_ids(const char *oracle_path, uint32_t *tids, size_t max)
+size_t oracle_thread_ids(const char *oracle_path, uint32_t *tids, int *skipped, size_t max)
 {
     FILE *f = oracle_path ? fopen(oracle_path, "r") : NULL;
     if (!f)
@@ -89,8 +89,11 @@ size_t oracle_thread_ids(const char *oracle_path, uint32_t *tids, size_t max)
         if (strncmp(line, "thread\t", 7))
             continue;
         char *t = strstr(line, "\ttid=");
-        if (t && n < max)
+        if (t && n < max) {
+            if (skipped)
+                skipped[n] = strstr(line, "skipped=breakpad-dump-thread") != NULL;
             tids[n++] = (uint32_t)strtoul(t + 5, NULL, 16);
+        }
     }
     fclose(f);
     return n;

@@ -14,7 +14,9 @@ const char *corpus_abs(const char *rel);
 const char *corpus_oracle(const char *rel, const char *file);
 
 /* Thread ids from a normalized oracle file ("thread ... tid=0x..");
- * returns the count (at most max), 0 when none. */
-size_t oracle_thread_ids(const char *oracle_path, uint32_t *tids, size_t max);
+ * returns the count (at most max), 0 when none.  skipped[i] (may be NULL) is
+ * set for Breakpad's dump thread, which it names from BreakpadInfo even when
+ * the thread list does not hold it. */
+size_t oracle_thread_ids(const char *oracle_path, uint32_t *tids, int *skipped, size_t max);
 
 #endif

@@ -219,19 +219,27 @@ START_TEST(corpus_dumps_never_crash_and_threads_match_oracles)
                               dumps[i]);
             if (!strcmp(cmds[c], "threads") && r.exit_code != 2) {
                 uint32_t tids[512];
+                int skipped[512];
                 size_t nt = oracle_thread_ids(corpus_oracle(dumps[i], "bp.nosym.norm.txt"),
-                                              tids, 512);
+                                              tids, skipped, 512);
                 if (nt == 0)
                     nt = oracle_thread_ids(corpus_oracle(dumps[i], "lldb.nosym.norm.txt"), tids,
-                                           512);
-                for (size_t t = 0; t < nt; t++)
+                                           skipped, 512);
+                size_t listed = 0;
+                for (size_t t = 0; t < nt; t++) {
+                    /* Breakpad names its dump thread even when the list lacks it. */
+                    if (skipped[t] && !has_tid(r.out, tids[t]))
+                        continue;
                     ck_assert_msg(has_tid(r.out, tids[t]), "%s: thread 0x%x missing", dumps[i],
                                   tids[t]);
+                    listed++;
+                }
                 size_t ours = 0;
                 for (const char *p = r.out; (p = strstr(p, "\"thread_id\":")); p++)
                     ours++;
                 if (nt)
-                    ck_assert_msg(ours == nt, "%s: %zu threads, oracle %zu", dumps[i], ours, nt);
+                    ck_assert_msg(ours == listed, "%s: %zu threads, oracle %zu", dumps[i], ours,
+                                  listed);
                 compared += nt > 0;
             }
             cli_result_free(&r);

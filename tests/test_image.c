@@ -614,6 +614,50 @@ START_TEST(corrupt_headers_give_errors)
 }
 END_TEST
 
+/* Deterministic byte flips over headers, exports, .pdata and .xdata: every
+ * call must return some status; crashes and sanitizer reports fail the test. */
+START_TEST(random_corruption_is_survived)
+{
+    static const uint32_t regions[][2] = {
+        {0, 0x200}, {EXPORT_RVA, 0x100}, {PDATA_RVA, 12 * FUNCTION_COUNT}, {0x2600, 0x110},
+        {0x1000, 0x100},
+    };
+    uint32_t seed = 12345;
+    dw_x64_unwinder u;
+    ck_assert_int_eq(dw_x64_unwinder_init(&u), DW_OK);
+    size_t opened = 0;
+    for (int round = 0; round < 3000; round++) {
+        flat_image f = build_image();
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const uint32_t *r = regions[(seed >> 8) % 5];
+            seed = seed * 1103515245u + 12345u;
+            img[r[0] + (seed >> 4) % r[1]] = (uint8_t)(seed >> 16);
+        }
+        dw_pe pe;
+        if (dw_pe_open(&pe, flat_read, &f) != DW_OK)
+            continue;
+        opened++;
+        dw_arena a;
+        dw_arena_init(&a);
+        dw_pe_exports ex;
+        dw_pe_exports_read(&pe, &a, &ex);
+        dw_pe_export_at(&ex, 0x1050);
+        dw_arena_free(&a);
+        const dw_pe_dir *pd = dw_pe_dir_get(&pe, DW_PE_DIR_EXCEPTION);
+        dw_x64_image x = {flat_read, &f, IMG_BASE};
+        for (uint32_t ip = 0x1000; ip < 0x1100; ip += 7) {
+            dw_context c = callee_at(ip, S), caller;
+            dw_x64_unwind_result res;
+            dw_x64_pdata_step(&u, &x, pd ? pd->rva : 0, pd ? pd->size : 0, 0, &c, stack_read,
+                              NULL, &caller, &res);
+        }
+    }
+    dw_x64_unwinder_fini(&u);
+    ck_assert_uint_gt(opened, 1000); /* most flips leave the headers usable */
+}
+END_TEST
+
 /* ---- image files on disk (shared/wine/images) ---- */
 
 /* A private copy: dw_test_shared_path reuses one buffer. */
@@ -656,7 +700,8 @@ END_TEST
 
 START_TEST(store_finds_flat_directory_by_header_identity)
 {
-    const char *src = dw_test_shared_path("wine/images/fixture_x64.exe/6B04AB7245000/fixture_x64.exe");
+    const char *src =
+        dw_test_shared_path("wine/images/fixture_x64.exe/6B04AB7245000/fixture_x64.exe");
     if (!src)
         return;
     char dir[512], link_path[600];
@@ -1004,6 +1049,7 @@ Suite *image_suite(void)
     tcase_add_test(pe, parses_headers_sections_and_exports);
     tcase_add_test(pe, decodes_unwind_info);
     tcase_add_test(pe, corrupt_headers_give_errors);
+    tcase_add_test(pe, random_corruption_is_survived);
     suite_add_tcase(s, pe);
     TCase *real = tcase_create("wine");
     tcase_set_timeout(real, 120);

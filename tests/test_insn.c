@@ -39,23 +39,23 @@ typedef struct call_case {
 
 static const call_case call_cases[] = {
     {64, 5, {0xE8, 0x10, 0x00, 0x00, 0x00}, DW_CALL_DIRECT, "call E8"},
-    {64, 2, {0xFF, 0xD0}, DW_CALL_INDIRECT, "call FF/2 reg"},                  /* call rax */
-    {64, 3, {0x41, 0xFF, 0xD3}, DW_CALL_INDIRECT, "call FF/2 reg"},            /* call r11 */
-    {64, 3, {0x3E, 0xFF, 0xD0}, DW_CALL_INDIRECT, "call FF/2 reg"},            /* notrack */
+    {64, 2, {0xFF, 0xD0}, DW_CALL_INDIRECT, "call FF/2 reg"},       /* call rax */
+    {64, 3, {0x41, 0xFF, 0xD3}, DW_CALL_INDIRECT, "call FF/2 reg"}, /* call r11 */
+    {64, 3, {0x3E, 0xFF, 0xD0}, DW_CALL_INDIRECT, "call FF/2 reg"}, /* notrack */
     {64, 6, {0xFF, 0x15, 0x12, 0x34, 0x00, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {64, 7, {0x48, 0xFF, 0x15, 0x12, 0x34, 0x00, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"},
-    {64, 3, {0xFF, 0x55, 0x08}, DW_CALL_INDIRECT, "call FF/2 mem"},            /* [rbp+8] */
-    {64, 3, {0xFF, 0x14, 0x24}, DW_CALL_INDIRECT, "call FF/2 mem"},            /* [rsp] */
-    {64, 3, {0xFF, 0x50, 0x10}, DW_CALL_INDIRECT, "call FF/2 mem"},            /* [rax+16] */
-    {64, 4, {0x41, 0xFF, 0x52, 0x08}, DW_CALL_INDIRECT, "call FF/2 mem"},      /* [r10+8] */
-    {64, 4, {0xFF, 0x54, 0x24, 0x20}, DW_CALL_INDIRECT, "call FF/2 mem"},      /* [rsp+32] */
+    {64, 3, {0xFF, 0x55, 0x08}, DW_CALL_INDIRECT, "call FF/2 mem"},       /* [rbp+8] */
+    {64, 3, {0xFF, 0x14, 0x24}, DW_CALL_INDIRECT, "call FF/2 mem"},       /* [rsp] */
+    {64, 3, {0xFF, 0x50, 0x10}, DW_CALL_INDIRECT, "call FF/2 mem"},       /* [rax+16] */
+    {64, 4, {0x41, 0xFF, 0x52, 0x08}, DW_CALL_INDIRECT, "call FF/2 mem"}, /* [r10+8] */
+    {64, 4, {0xFF, 0x54, 0x24, 0x20}, DW_CALL_INDIRECT, "call FF/2 mem"}, /* [rsp+32] */
     {64, 6, {0xFF, 0x90, 0x00, 0x01, 0x00, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {64, 7, {0xFF, 0x94, 0xC1, 0x78, 0x56, 0x34, 0x12}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {64, 8, {0x41, 0xFF, 0x94, 0xC1, 0x78, 0x56, 0x34, 0x12}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {32, 5, {0xE8, 0xF0, 0xFF, 0xFF, 0xFF}, DW_CALL_DIRECT, "call E8"},
     {32, 6, {0xFF, 0x15, 0x00, 0x10, 0x40, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"}, /* [abs] */
-    {32, 2, {0xFF, 0xD6}, DW_CALL_INDIRECT, "call FF/2 reg"},                  /* call esi */
-    {32, 2, {0xFF, 0x12}, DW_CALL_INDIRECT, "call FF/2 mem"},                  /* call [edx] */
+    {32, 2, {0xFF, 0xD6}, DW_CALL_INDIRECT, "call FF/2 reg"},                         /* call esi */
+    {32, 2, {0xFF, 0x12}, DW_CALL_INDIRECT, "call FF/2 mem"}, /* call [edx] */
     {32, 3, {0xFF, 0x55, 0x08}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {32, 7, {0xFF, 0x14, 0x85, 0x00, 0x20, 0x40, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"},
     {32, 7, {0x64, 0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00}, DW_CALL_INDIRECT, "call FF/2 mem"},
@@ -385,16 +385,16 @@ static const uint8_t chkstk_x86[] = {
 };
 
 static const uint8_t seh_x86[] = {
-    0x55,                               /* 00 push ebp */
-    0x8B, 0xEC,                         /* 01 mov ebp, esp */
-    0x6A, 0xFF,                         /* 03 push -1 */
-    0x68, 0x00, 0x20, 0x40, 0x00,       /* 05 push scope table */
-    0x64, 0xA1, 0x00, 0x00, 0x00, 0x00, /* 0a mov eax, fs:[0] */
-    0x50,                               /* 10 push eax */
+    0x55,                                     /* 00 push ebp */
+    0x8B, 0xEC,                               /* 01 mov ebp, esp */
+    0x6A, 0xFF,                               /* 03 push -1 */
+    0x68, 0x00, 0x20, 0x40, 0x00,             /* 05 push scope table */
+    0x64, 0xA1, 0x00, 0x00, 0x00, 0x00,       /* 0a mov eax, fs:[0] */
+    0x50,                                     /* 10 push eax */
     0x64, 0x89, 0x25, 0x00, 0x00, 0x00, 0x00, /* 11 mov fs:[0], esp */
-    0x83, 0xEC, 0x08,                   /* 18 sub esp, 8 */
-    0x57,                               /* 1b push edi */
-    0x8B, 0x7D, 0x08,                   /* 1c mov edi, [ebp+8] */
+    0x83, 0xEC, 0x08,                         /* 18 sub esp, 8 */
+    0x57,                                     /* 1b push edi */
+    0x8B, 0x7D, 0x08,                         /* 1c mov edi, [ebp+8] */
 };
 
 START_TEST(prologue_x86_chkstk_and_seh)
@@ -568,9 +568,8 @@ END_TEST
 static size_t put_win10_x64_stub(uint8_t *p, uint32_t ssn)
 {
     const uint8_t head[] = {0x4C, 0x8B, 0xD1, 0xB8};
-    const uint8_t tail[] = {0xF6, 0x04, 0x25, 0x08, 0x03, 0xFE, 0x7F, 0x01, 0x75, 0x03,
-                            0x0F, 0x05, 0xC3, 0xCD, 0x2E, 0xC3,
-                            0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00};
+    const uint8_t tail[] = {0xF6, 0x04, 0x25, 0x08, 0x03, 0xFE, 0x7F, 0x01, 0x75, 0x03, 0x0F, 0x05,
+                            0xC3, 0xCD, 0x2E, 0xC3, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00};
     memcpy(p, head, 4);
     p[4] = (uint8_t)ssn;
     p[5] = (uint8_t)(ssn >> 8);
@@ -622,29 +621,62 @@ typedef struct stub_case {
 } stub_case;
 
 static const stub_case stub_cases[] = {
-    {64, 11, {0x4C, 0x8B, 0xD1, 0xB8, 0x01, 0x00, 0x00, 0x00, 0x0F, 0x05, 0xC3}, "x64-win7", 10,
+    {64,
+     11,
+     {0x4C, 0x8B, 0xD1, 0xB8, 0x01, 0x00, 0x00, 0x00, 0x0F, 0x05, 0xC3},
+     "x64-win7",
+     10,
      0x01},
-    {32, 15, {0xB8, 0x01, 0x01, 0x00, 0x00, 0xBA, 0x00, 0x03, 0xFE, 0x7F, 0xFF, 0x12, 0xC2,
-              0x08, 0x00},
-     "x86-sharedUserData", 12, 0x101},
-    {32, 13, {0xB8, 0x0F, 0x00, 0x00, 0x00, 0xBA, 0x00, 0x03, 0xFE, 0x7F, 0xFF, 0x12, 0xC3},
-     "x86-sharedUserData", 12, 0x0F},
-    {32, 15, {0xB8, 0x4F, 0x00, 0x1A, 0x00, 0xBA, 0x10, 0x90, 0x2E, 0x77, 0xFF, 0xD2, 0xC2,
-              0x04, 0x00},
-     "x86-call-edx", 12, 0x1A004F},
-    {32, 13, {0xB8, 0x87, 0x01, 0x00, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x00, 0xC2, 0x0C, 0x00},
-     "x86-win8-call", 10, 0x187},
-    {32, 15, {0xB8, 0x01, 0x00, 0x00, 0x00, 0x64, 0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00, 0xC2,
-              0x0C, 0x00},
-     "wow64-fs-c0", 12, 0x01},
-    {32, 24, {0xB8, 0x01, 0x00, 0x00, 0x00, 0x33, 0xC9, 0x8D, 0x54, 0x24, 0x04, 0x64, 0xFF,
-              0x15, 0xC0, 0x00, 0x00, 0x00, 0x83, 0xC4, 0x04, 0xC2, 0x0C, 0x00},
-     "wow64-win7-xor-ecx", 18, 0x01},
-    {32, 21, {0xB8, 0x12, 0x00, 0x00, 0x00, 0xB9, 0x05, 0x00, 0x00, 0x00, 0x8D, 0x54, 0x24,
-              0x04, 0x64, 0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00},
-     "wow64-win7-mov-ecx", 21, 0x12},
-    {32, 12, {0xB8, 0x01, 0x00, 0x00, 0x00, 0x8D, 0x54, 0x24, 0x04, 0xCD, 0x2E, 0xC3},
-     "x86-int2e", 11, 0x01},
+    {32,
+     15,
+     {0xB8, 0x01, 0x01, 0x00, 0x00, 0xBA, 0x00, 0x03, 0xFE, 0x7F, 0xFF, 0x12, 0xC2, 0x08, 0x00},
+     "x86-sharedUserData",
+     12,
+     0x101},
+    {32,
+     13,
+     {0xB8, 0x0F, 0x00, 0x00, 0x00, 0xBA, 0x00, 0x03, 0xFE, 0x7F, 0xFF, 0x12, 0xC3},
+     "x86-sharedUserData",
+     12,
+     0x0F},
+    {32,
+     15,
+     {0xB8, 0x4F, 0x00, 0x1A, 0x00, 0xBA, 0x10, 0x90, 0x2E, 0x77, 0xFF, 0xD2, 0xC2, 0x04, 0x00},
+     "x86-call-edx",
+     12,
+     0x1A004F},
+    {32,
+     13,
+     {0xB8, 0x87, 0x01, 0x00, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x00, 0xC2, 0x0C, 0x00},
+     "x86-win8-call",
+     10,
+     0x187},
+    {32,
+     15,
+     {0xB8, 0x01, 0x00, 0x00, 0x00, 0x64, 0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00, 0xC2, 0x0C, 0x00},
+     "wow64-fs-c0",
+     12,
+     0x01},
+    {32,
+     24,
+     {0xB8, 0x01, 0x00, 0x00, 0x00, 0x33, 0xC9, 0x8D, 0x54, 0x24, 0x04, 0x64,
+      0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00, 0x83, 0xC4, 0x04, 0xC2, 0x0C, 0x00},
+     "wow64-win7-xor-ecx",
+     18,
+     0x01},
+    {32,
+     21,
+     {0xB8, 0x12, 0x00, 0x00, 0x00, 0xB9, 0x05, 0x00, 0x00, 0x00, 0x8D,
+      0x54, 0x24, 0x04, 0x64, 0xFF, 0x15, 0xC0, 0x00, 0x00, 0x00},
+     "wow64-win7-mov-ecx",
+     21,
+     0x12},
+    {32,
+     12,
+     {0xB8, 0x01, 0x00, 0x00, 0x00, 0x8D, 0x54, 0x24, 0x04, 0xCD, 0x2E, 0xC3},
+     "x86-int2e",
+     11,
+     0x01},
 };
 
 START_TEST(stub_each_form)
@@ -669,8 +701,7 @@ START_TEST(stub_each_form)
     ck_assert_str_eq(s.form, c->form);
     ck_assert(!s.ip_after_syscall);
     /* Missing bytes: the stub cut off inside its kernel-entering instruction. */
-    ck_assert(!dw_syscall_stub_decode(code + 16, c->ip_offset - 1u, va + 16, va + 16, c->bits,
-                                      &s));
+    ck_assert(!dw_syscall_stub_decode(code + 16, c->ip_offset - 1u, va + 16, va + 16, c->bits, &s));
 }
 END_TEST
 
@@ -701,14 +732,14 @@ START_TEST(stub_service_number_and_kernel)
 {
     dw_syscall_stub s;
     /* Win10 WoW64: thunk index 0x1a in the high word, x64 service 0x4f. */
-    const uint8_t wow[] = {0xB8, 0x4F, 0x00, 0x1A, 0x00, 0xBA, 0x10, 0x90, 0x2E, 0x77, 0xFF, 0xD2,
-                           0xC2, 0x04, 0x00};
+    const uint8_t wow[] = {0xB8, 0x4F, 0x00, 0x1A, 0x00, 0xBA, 0x10, 0x90,
+                           0x2E, 0x77, 0xFF, 0xD2, 0xC2, 0x04, 0x00};
     ck_assert(dw_syscall_stub_decode(wow, sizeof wow, 0x1000, 0x100C, 32, &s));
     ck_assert_uint_eq(s.service, 0x4F);
     ck_assert_int_eq(s.kernel_bits, 64);
     /* The same form without a thunk index does not say which kernel. */
-    const uint8_t plain[] = {0xB8, 0x4F, 0x00, 0x00, 0x00, 0xBA, 0x10, 0x90, 0x2E, 0x77, 0xFF,
-                             0xD2, 0xC3};
+    const uint8_t plain[] = {0xB8, 0x4F, 0x00, 0x00, 0x00, 0xBA, 0x10,
+                             0x90, 0x2E, 0x77, 0xFF, 0xD2, 0xC3};
     ck_assert(dw_syscall_stub_decode(plain, sizeof plain, 0x1000, 0x100C, 32, &s));
     ck_assert_int_eq(s.kernel_bits, 0);
     /* A win32k service from an x64 win32u stub. */
@@ -761,16 +792,23 @@ START_TEST(ssn_table_known_numbers)
     /* NtWaitForAlertByThreadId appeared with Windows 8. */
     ck_assert(!dw_ssn_lookup(64, 7601, "NtWaitForAlertByThreadId", &ssn));
     ck_assert(dw_ssn_lookup(64, 19041, "NtWaitForAlertByThreadId", &ssn) && ssn == 0x1d0);
+    /* win32k: NtUserGetMessage moved 0x1006 -> 0x1009 (10 1507..1909) -> 0x1006 -> 0x1004 (11). */
+    ck_assert_str_eq(dw_ssn_name(64, 7601, 0x1006), "NtUserGetMessage");
+    ck_assert_str_eq(dw_ssn_name(64, 18363, 0x1009), "NtUserGetMessage");
+    ck_assert_str_eq(dw_ssn_name(64, 19045, 0x1006), "NtUserGetMessage");
+    ck_assert(dw_ssn_lookup(64, 22621, "NtUserGetMessage", &ssn) && ssn == 0x1004);
+    ck_assert(!dw_ssn_lookup(64, 15063, "NtUserMsgWaitForMultipleObjectsEx", &ssn));
+    ck_assert(dw_ssn_lookup(64, 17763, "NtUserMsgWaitForMultipleObjectsEx", &ssn) && ssn == 0x1446);
 }
 END_TEST
 
 /* ---- corpus: the stub at every Windows thread's IP ---- */
 
 typedef struct stub_tally {
-    unsigned threads;          /* Windows threads with a context */
-    unsigned code_captured;    /* ... whose code around the IP is in the dump */
-    unsigned waiting_x64;      /* x64 contexts resting just after `syscall` */
-    unsigned rax_checked;      /* of those, on builds where RAX keeps the SSN */
+    unsigned threads;       /* Windows threads with a context */
+    unsigned code_captured; /* ... whose code around the IP is in the dump */
+    unsigned waiting_x64;   /* x64 contexts resting just after `syscall` */
+    unsigned rax_checked;   /* of those, on builds where RAX keeps the SSN */
     unsigned rax_matched;
     unsigned waiting_x86;      /* x86 contexts resting after the stub's kernel call */
     unsigned in_helper;        /* x86 threads resting in KiFastSystemCallRet */
@@ -809,8 +847,7 @@ static int stub_via_esp(dw_dump *d, const dw_context *c, dw_syscall_stub *s)
            s->ip_after_syscall;
 }
 
-static void tally_thread(dw_dump *d, const dw_system_info *si, const dw_context *c,
-                         stub_tally *t)
+static void tally_thread(dw_dump *d, const dw_system_info *si, const dw_context *c, stub_tally *t)
 {
     uint64_t ip = dw_context_ip(c), va;
     uint8_t buf[48];
@@ -880,8 +917,8 @@ START_TEST(corpus_thread_ips_sit_in_syscall_stubs)
     printf("insn corpus: %u Windows threads, %u with code at IP; waiting in a stub: %u x64 "
            "(RAX == SSN %u/%u on build >= 16299), %u x86; %u in KiFastSystemCallRet (%u resolved "
            "via [esp]); %u SSNs named\n",
-           t.threads, t.code_captured, t.waiting_x64, t.rax_matched, t.rax_checked,
-           t.waiting_x86, t.in_helper, t.via_esp, t.named);
+           t.threads, t.code_captured, t.waiting_x64, t.rax_matched, t.rax_checked, t.waiting_x86,
+           t.in_helper, t.via_esp, t.named);
     /* Measured on the shared corpus: 371 x64 threads wait in a stub, every one
      * of the 352 on 1709+ with RAX equal to the stub's SSN; 94 x86/WoW64 threads
      * rest after their stub's call and 13 XP threads in KiFastSystemCallRet (those

@@ -649,6 +649,10 @@ START_TEST(real_kernel32_stack_win)
     ck_assert_uint_eq(st.corrupt, 0);
     ck_assert_uint_eq(st.funcs, 0);
     ck_assert_uint_eq(st.win_fpo + st.win_framedata + st.ignored, 507 + 3703);
+    /* Replaying Breakpad's file-order insertion of the 3703 type-4 ranges
+     * (partial overlaps and duplicates refused) keeps 3200 of them. */
+    ck_assert_uint_eq(st.win_framedata, 3200);
+    ck_assert_uint_eq(st.win_fpo, 507);
     /* BaseProcessStart's frame 3 in minidump2: the caller lookup address
      * 0x16fd6 is covered by two partially overlapping records; Breakpad keeps
      * the one stored first (line 3029, rva 0x16fb4). */
@@ -793,6 +797,93 @@ START_TEST(real_crash_client_speed)
 }
 END_TEST
 
+/* The old (no call-site file) and new INLINE formats of one binary give the
+ * same inline names and lines everywhere. */
+START_TEST(real_linux_inline_old_and_new_agree)
+{
+    const char *base = "corpus/breakpad/symbols/linux_inline/BBA6FA10B8AAB33D00000000000000000/";
+    char p_old[256], p_new[256];
+    snprintf(p_old, sizeof p_old, "%slinux_inline.old.sym", base);
+    snprintf(p_new, sizeof p_new, "%slinux_inline.new.sym", base);
+    const char *path = dw_test_shared_path(p_old);
+    if (!path)
+        return;
+    dw_symfile *a = NULL, *b = NULL;
+    ck_assert_int_eq(dw_symfile_open(path, &a, NULL), DW_OK);
+    ck_assert_int_eq(dw_symfile_open(dw_test_shared_path(p_new), &b, NULL), DW_OK);
+    ck_assert_uint_eq(dw_symfile_corrupt_count(a) + dw_symfile_corrupt_count(b), 0);
+    unsigned with_inlines = 0;
+    for (uint64_t rva = 0x15000; rva < 0x17000; rva++) {
+        dw_sym_lookup x, y;
+        dw_status sx = dw_symfile_lookup(a, rva, &x), sy = dw_symfile_lookup(b, rva, &y);
+        ck_assert_int_eq(sx, sy);
+        if (sx != DW_OK)
+            continue;
+        ck_assert_uint_eq(x.line, y.line);
+        ck_assert_uint_eq(x.inline_count, y.inline_count);
+        for (unsigned i = 0; i < x.inline_count; i++) {
+            ck_assert(x.inlines[i].name.len == y.inlines[i].name.len &&
+                      memcmp(x.inlines[i].name.ptr, y.inlines[i].name.ptr, x.inlines[i].name.len) == 0);
+            ck_assert_uint_eq(x.inlines[i].call_line, y.inlines[i].call_line);
+            ck_assert_uint_eq(x.inlines[i].call_file.len, 0);
+            ck_assert_uint_gt(y.inlines[i].call_file.len, 0);
+        }
+        with_inlines += x.inline_count > 0;
+    }
+    ck_assert_uint_gt(with_inlines, 100);
+    dw_symfile_close(a);
+    dw_symfile_close(b);
+}
+END_TEST
+
+/* Mutated symbol text (bytes flipped, lines cut) never crashes or loops;
+ * lookups stay within the text. */
+START_TEST(mutated_text_is_survivable)
+{
+    size_t n = sizeof every_kind - 1;
+    char *buf = malloc(n);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    static const char alphabet[] = " \n\r:^=+-0123456789abcdefFUNCINLE$.m";
+    for (int round = 0; round < 3000; round++) {
+        memcpy(buf, every_kind, n);
+        size_t len = n;
+        for (int k = 0; k < 6; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t pos = 64 + x % (n - 64); /* keep the MODULE line mostly */
+            buf[pos] = alphabet[(x >> 32) % (sizeof alphabet - 1)];
+        }
+        if (round % 7 == 0)
+            len = 64 + x % (n - 64);
+        dw_symfile *sf = NULL;
+        if (dw_symfile_open_buffer(buf, len, &sf, NULL) != DW_OK)
+            continue;
+        dw_sym_lookup r;
+        for (uint64_t rva = 0xff0; rva < 0x3010; rva += 3)
+            dw_symfile_lookup(sf, rva, &r);
+        dw_cfi_rules rules;
+        dw_win_record w;
+        for (uint64_t rva = 0xff0; rva < 0x1110; rva += 5) {
+            if (dw_symfile_find_cfi(sf, rva, &rules, NULL, 0) == DW_OK) {
+                dw_regset callee, caller;
+                dw_regset_init(&callee);
+                dw_regset_set_c(&callee, "$esp", 0x1000);
+                dw_cfi_unwind(&rules, &callee, 4, fake_read, &(fake_mem){{0}, {0}, 0}, &caller,
+                              NULL, 0);
+            }
+            if (dw_symfile_find_win(sf, rva, &w) == DW_OK && w.has_program) {
+                dw_win_output out;
+                dw_win_input in = {0};
+                dw_win_eval(&w, &in, fake_read, &(fake_mem){{0}, {0}, 0}, &out, NULL, 0);
+            }
+        }
+        dw_symfile_close(sf);
+    }
+    free(buf);
+}
+END_TEST
+
 /* ---- the store -------------------------------------------------------------------- */
 
 static void write_file(const char *dir, const char *rel, const char *text)
@@ -922,6 +1013,7 @@ Suite *symbols_suite(void)
     tcase_add_test(parse, overlapping_funcs_keep_the_earlier_line);
     tcase_add_test(parse, old_inline_format_without_call_file);
     tcase_add_test(parse, missing_module_line_is_an_error);
+    tcase_add_test(parse, mutated_text_is_survivable);
     suite_add_tcase(s, parse);
     TCase *postfix = tcase_create("postfix");
     tcase_add_test(postfix, postfix_arithmetic);
@@ -939,6 +1031,7 @@ Suite *symbols_suite(void)
     tcase_add_test(real, real_kernel32_stack_win);
     tcase_add_test(real, real_crash_client_inlines);
     tcase_add_test(real, real_crash_client_speed);
+    tcase_add_test(real, real_linux_inline_old_and_new_agree);
     suite_add_tcase(s, real);
     TCase *store = tcase_create("store");
     tcase_add_test(store, store_layout_and_cache);

@@ -36,12 +36,13 @@ static const char usage_text[] =
     "  threads   thread ids, names, TEB, stack range, registers\n"
     "  modules   loaded and unloaded modules with versions and debug ids\n"
     "  memory    captured memory ranges and memory regions\n"
+    "  stack     every thread's call stack (or --thread's), symbolized, with modules\n"
     "\n"
     "options:\n"
     "  --json            machine-readable output (docs/json.md)\n"
-    "  --symbols DIR     Breakpad symbol store (repeatable)\n"
-    "  --images DIR      PE image directory, symbol-server layout or flat (repeatable)\n"
-    "  --thread TID      only this thread (decimal or 0x hex)\n"
+    "  --symbols DIR     Breakpad symbol store (repeatable; stack)\n"
+    "  --images DIR      PE image directory, symbol-server layout or flat (repeatable; stack)\n"
+    "  --thread TID      only this thread (decimal or 0x hex; stack)\n"
     "  -h, --help        this text\n"
     "  --version         print the version\n"
     "\n"
@@ -136,16 +137,9 @@ static int section_for(const char *command, dw_report_section *out)
     return 0;
 }
 
-static int run_report(const cli_options *o, dw_report_section section)
+/* The exit status of a report that was written (or failed to be). */
+static int report_exit_status(const cli_options *o, dw_dump *dump, dw_status st)
 {
-    dw_dump *dump;
-    dw_error err;
-    if (dw_dump_open(o->dump_path, NULL, &dump, &err) != DW_OK) {
-        fprintf(stderr, "dumpwalk: %s\n", err.message);
-        return EXIT_UNUSABLE;
-    }
-    dw_status st = dw_report_write(dump, section, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
-                                   stdout);
     int rc = 0;
     if (st != DW_OK) {
         fprintf(stderr, "dumpwalk: %s: cannot write the report: %s\n", o->dump_path,
@@ -157,7 +151,79 @@ static int run_report(const cli_options *o, dw_report_section section)
                 dw_dump_health_count(dump) > 1 ? " (and more; see the health report)" : "");
         rc = EXIT_DAMAGED;
     }
+    return rc;
+}
+
+static int open_dump(const cli_options *o, dw_dump **dump)
+{
+    dw_error err;
+    if (dw_dump_open(o->dump_path, NULL, dump, &err) != DW_OK) {
+        fprintf(stderr, "dumpwalk: %s\n", err.message);
+        return 0;
+    }
+    return 1;
+}
+
+static int run_report(const cli_options *o, dw_report_section section)
+{
+    dw_dump *dump;
+    if (!open_dump(o, &dump))
+        return EXIT_UNUSABLE;
+    dw_status st = dw_report_write(dump, section, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
+                                   stdout);
+    int rc = report_exit_status(o, dump, st);
     dw_dump_close(dump);
+    return rc;
+}
+
+/* A symbol store over the --symbols directories; NULL (and a message) when
+ * one cannot be used. */
+static dw_symbols *open_symbols(const cli_options *o)
+{
+    dw_symbols *syms;
+    if (dw_symbols_new(&syms) != DW_OK) {
+        fprintf(stderr, "dumpwalk: cannot create a symbol store: out of memory\n");
+        return NULL;
+    }
+    for (int i = 0; i < o->symbol_dir_count; i++) {
+        if (dw_symbols_add_dir(syms, o->symbol_dirs[i]) != DW_OK) {
+            fprintf(stderr, "dumpwalk: --symbols %s: %s\n", o->symbol_dirs[i],
+                    dw_symbols_last_error());
+            dw_symbols_free(syms);
+            return NULL;
+        }
+    }
+    return syms;
+}
+
+static int run_stack(const cli_options *o)
+{
+    dw_symbols *syms = NULL;
+    if (o->symbol_dir_count && !(syms = open_symbols(o)))
+        return EXIT_UNUSABLE;
+    dw_walk_options walk = DW_WALK_OPTIONS_INIT;
+    walk.symbols = syms;
+    walk.image_dirs = o->image_dirs;
+    walk.image_dir_count = (size_t)o->image_dir_count;
+    dw_stack_report_options ro = DW_STACK_REPORT_OPTIONS_INIT;
+    ro.walk = &walk;
+    if (o->thread_id >= 0) {
+        ro.only_thread = 1;
+        ro.thread_id = (uint32_t)o->thread_id;
+    }
+    dw_dump *dump;
+    int rc = EXIT_UNUSABLE;
+    if (open_dump(o, &dump)) {
+        dw_status st = dw_report_stack(dump, &ro, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
+                                       stdout);
+        if (st == DW_ERR_NOT_FOUND && ro.only_thread)
+            fprintf(stderr, "dumpwalk: %s: no thread with id %u (0x%x)\n", o->dump_path,
+                    ro.thread_id, ro.thread_id);
+        else
+            rc = report_exit_status(o, dump, st);
+        dw_dump_close(dump);
+    }
+    dw_symbols_free(syms);
     return rc;
 }
 
@@ -170,5 +236,7 @@ int main(int argc, char **argv)
     dw_report_section section;
     if (section_for(o.command, &section))
         return run_report(&o, section);
+    if (!strcmp(o.command, "stack"))
+        return run_stack(&o);
     return usage_error("unknown command '%s'", o.command);
 }

@@ -16,7 +16,7 @@ typedef struct stub_form {
     int bits;
     uint8_t call_offset; /* the instruction that enters the kernel (or calls the helper) */
     uint8_t call_length;
-    uint8_t alt_offset;  /* second way in (x64 Windows 10+: int 2e), 0 when none */
+    uint8_t alt_offset; /* second way in (x64 Windows 10+: int 2e), 0 when none */
     uint8_t alt_length;
     uint8_t wait_offset; /* where a waiting thread's IP rests, when not right after
                             the call (XP's KiFastSystemCallRet sits after nop padding) */
@@ -26,7 +26,11 @@ typedef struct stub_form {
 
 /* The stub shapes, as disassembled from ntdll.dll / win32u.dll of each
  * release (x64 SharedUserData 0x7ffe0308 is SystemCall: 1 selects int 2e). */
+/* clang-format off */
 static const stub_form stub_forms[] = {
+    /* name, description,
+     * bits, call offset, call length, alt offset, alt length, wait offset, kernel bits,
+     * pattern */
     {"x64-win10", "x64 Windows 10 1511+ / 11: mov r10,rcx; mov eax,SSN; test SharedUserData"
                   "+0x308; jne; syscall; ret; int 2e; ret",
      64, 18, 2, 21, 2, 0, 64,
@@ -71,6 +75,7 @@ static const stub_form stub_forms[] = {
      32, 2, 2, 0, 0, 9, 32,
      {0x8B, 0xD4, 0x0F, 0x34, 0x90, 0x90, 0x90, 0x90, 0x90, 0xC3, END}},
 };
+/* clang-format on */
 
 /* Match `form` at code[0..avail); the stub's length, or 0. */
 static size_t match_form(const stub_form *form, const uint8_t *code, size_t avail, uint32_t *ssn,
@@ -112,8 +117,8 @@ static int ip_rank(const dw_syscall_stub *s, uint64_t ip, uint64_t end)
     return 1;
 }
 
-static void fill_match(const stub_form *f, uint64_t start, uint64_t ip, uint32_t ssn,
-                       int has_ssn, dw_syscall_stub *s)
+static void fill_match(const stub_form *f, uint64_t start, uint64_t ip, uint32_t ssn, int has_ssn,
+                       dw_syscall_stub *s)
 {
     memset(s, 0, sizeof *s);
     s->form = f->name;
@@ -130,8 +135,8 @@ static void fill_match(const stub_form *f, uint64_t start, uint64_t ip, uint32_t
     /* Win10 WoW64 stubs keep a thunk index above bit 16: only WoW64 does that. */
     if (!s->kernel_bits && has_ssn && (ssn >> 16) != 0)
         s->kernel_bits = 64;
-    uint64_t wait = f->wait_offset ? start + f->wait_offset
-                                   : s->syscall_address + s->syscall_length;
+    uint64_t wait =
+        f->wait_offset ? start + f->wait_offset : s->syscall_address + s->syscall_length;
     if (ip == wait) {
         s->ip_after_syscall = 1;
     } else if (f->alt_length && ip == start + f->alt_offset + f->alt_length) {

@@ -26,10 +26,10 @@ typedef struct dw_syscall_stub {
     uint64_t stub_address;    /* first byte of the stub */
     uint64_t syscall_address; /* the syscall / sysenter / int 2e / call instruction */
     uint8_t syscall_length;
-    int ip_after_syscall;     /* IP is where a thread waiting in this call rests: just after
-                                 that instruction (x86: the return address of the helper
-                                 call), or XP's KiFastSystemCallRet */
-    int ip_in_stub;           /* IP lies inside the stub (including just after its end) */
+    int ip_after_syscall; /* IP is where a thread waiting in this call rests: just after
+                             that instruction (x86: the return address of the helper
+                             call), or XP's KiFastSystemCallRet */
+    int ip_in_stub;       /* IP lies inside the stub (including just after its end) */
 } dw_syscall_stub;
 
 /* Longest stub matched (the Windows 10 x64 form with its int 2e path). */

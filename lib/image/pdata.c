@@ -76,8 +76,17 @@ dw_status dw_pe_find_runtime_function(const dw_pe *pe, uint32_t rva, dw_runtime_
 
 /* Names indexed by UWOP_* value (Microsoft "x64 exception handling"). */
 static const char *const uwop_names[] = {
-    "PUSH_NONVOL", "ALLOC_LARGE", "ALLOC_SMALL", "SET_FPREG",     "SAVE_NONVOL",     "SAVE_NONVOL_FAR",
-    "EPILOG",      "SPARE",       "SAVE_XMM128", "SAVE_XMM128_FAR", "PUSH_MACHFRAME",
+    [DW_UWOP_PUSH_NONVOL] = "PUSH_NONVOL",
+    [DW_UWOP_ALLOC_LARGE] = "ALLOC_LARGE",
+    [DW_UWOP_ALLOC_SMALL] = "ALLOC_SMALL",
+    [DW_UWOP_SET_FPREG] = "SET_FPREG",
+    [DW_UWOP_SAVE_NONVOL] = "SAVE_NONVOL",
+    [DW_UWOP_SAVE_NONVOL_FAR] = "SAVE_NONVOL_FAR",
+    [DW_UWOP_EPILOG] = "EPILOG",
+    [DW_UWOP_SPARE] = "SPARE",
+    [DW_UWOP_SAVE_XMM128] = "SAVE_XMM128",
+    [DW_UWOP_SAVE_XMM128_FAR] = "SAVE_XMM128_FAR",
+    [DW_UWOP_PUSH_MACHFRAME] = "PUSH_MACHFRAME",
 };
 
 const char *dw_uwop_name(unsigned op)

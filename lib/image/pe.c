@@ -235,8 +235,8 @@ static dw_status read_export_dir(dw_pe *pe, const dw_pe_dir *dir, export_dir *ed
     return DW_OK;
 }
 
-/* Resolve name i to (name, rva); 1 = export, 0 = skipped (forwarder or
- * unusable ordinal), -1 = unreadable. */
+/* Resolve name i to (name, rva): 1 = export, 2 = forwarder (skipped),
+ * 0 = unusable ordinal or null address (skipped), -1 = unreadable. */
 static int read_one_export(dw_pe *pe, dw_arena *arena, const dw_pe_dir *dir,
                            const export_dir *ed, uint32_t i, dw_pe_export *out)
 {

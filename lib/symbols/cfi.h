@@ -4,7 +4,9 @@
  * and gives rules "reg: expr reg: expr ..."; each later STACK CFI delta record
  * (addr <= target) replaces the rules of the registers it names.  Expressions
  * use the callee's register values, plus .cfa once computed; `.undef` marks a
- * register as unrecoverable.  .cfa and .ra must both have rules.
+ * register as unrecoverable.  .cfa and .ra must both have rules.  When no rule
+ * gives the stack pointer, the caller's stack pointer is .cfa (the unwinder
+ * applies that, knowing the architecture's register names).
  */
 #ifndef DW_SYMBOLS_CFI_H
 #define DW_SYMBOLS_CFI_H

@@ -533,10 +533,89 @@ static size_t win_sweep(sym_win *a, size_t n, uint8_t *dropped, uint32_t *stack)
     return drops;
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return CMP(a, b);
+}
+
+static uint64_t win_end(const sym_win *w)
+{
+    return w->rva + w->code_size;
+}
+
+/* Exactly what Breakpad's file-order insertion keeps: list every conflicting
+ * pair (partial overlap or equal range), then walk records in file order and
+ * keep one unless a conflicting partner is already kept.  Records are sorted
+ * by start, so partners of i start inside it; finding them costs the number
+ * of records nested in each record, which `budget` caps (returns 0 when
+ * exceeded, -1 out of memory, 1 done). */
+static int win_drop_conflicts_exact(const sym_win *a, size_t n, uint8_t *dropped)
+{
+    size_t budget = 64 * n + 1000000, steps = 0, npairs = 0, cap = 0;
+    uint64_t *pairs = NULL; /* (i << 32 | j), both directions */
+    int result = 1;
+    for (size_t i = 0; i < n && result == 1; i++) {
+        for (size_t j = i + 1; j < n && a[j].rva < win_end(&a[i]); j++) {
+            if (++steps > budget) {
+                result = 0;
+                break;
+            }
+            int equal = a[j].rva == a[i].rva && win_end(&a[j]) == win_end(&a[i]);
+            if (win_end(&a[j]) <= win_end(&a[i]) && !equal)
+                continue; /* nested */
+            if (npairs + 2 > cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                uint64_t *np = realloc(pairs, ncap * sizeof *np);
+                if (!np) {
+                    result = -1;
+                    break;
+                }
+                pairs = np;
+                cap = ncap;
+            }
+            pairs[npairs++] = (uint64_t)i << 32 | j;
+            pairs[npairs++] = (uint64_t)j << 32 | i;
+        }
+    }
+    uint64_t *by_order = result == 1 ? malloc(n * sizeof *by_order) : NULL;
+    if (result == 1 && !by_order)
+        result = -1;
+    if (result == 1 && npairs > 0) {
+        sort(pairs, npairs, sizeof *pairs, cmp_u64);
+        for (size_t i = 0; i < n; i++)
+            by_order[i] = (uint64_t)a[i].order << 32 | i;
+        sort(by_order, n, sizeof *by_order, cmp_u64);
+        /* While deciding, dropped[i] is 0 undecided, 1 kept, 2 dropped. */
+        for (size_t k = 0; k < n; k++) {
+            uint32_t i = (uint32_t)by_order[k];
+            uint64_t key = (uint64_t)i << 32;
+            size_t lo = 0, hi = npairs; /* first pair of i */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pairs[mid] < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            dropped[i] = 1;
+            for (size_t p = lo; p < npairs && (pairs[p] >> 32) == i; p++)
+                if (dropped[(uint32_t)pairs[p]] == 1)
+                    dropped[i] = 2;
+        }
+        for (size_t i = 0; i < n; i++)
+            dropped[i] = dropped[i] == 2;
+    }
+    free(by_order);
+    free(pairs);
+    return result;
+}
+
 /* Breakpad's contained range map lets STACK WIN ranges nest (the innermost
- * applies) but refuses partial overlaps.  Sweep until no conflict is left
- * (each extra sweep drops at least one record, so at most n sweeps), then
- * compact and renumber the parent links. */
+ * applies) but refuses partial overlaps and duplicates, keeping what was
+ * stored first.  Resolve conflicts exactly when affordable, else by repeated
+ * pairwise sweeps (each drops at least one record, so at most n of them);
+ * then compact and renumber the parent links. */
 static int nest_win(sym_index *ix, int k)
 {
     size_t n = ix->nwin[k];
@@ -544,15 +623,19 @@ static int nest_win(sym_index *ix, int k)
         return 1;
     uint32_t *stack = malloc(n * sizeof *stack);
     uint8_t *dropped = calloc(n, 1);
-    if (!stack || !dropped) {
+    sym_win *a = ix->win[k];
+    int exact = stack && dropped ? win_drop_conflicts_exact(a, n, dropped) : -1;
+    if (exact < 0) {
         free(stack);
         free(dropped);
         return 0;
     }
-    sym_win *a = ix->win[k];
-    size_t drops;
-    while ((drops = win_sweep(a, n, dropped, stack)) > 0)
-        ix->stats.ignored += drops;
+    if (exact == 0)
+        memset(dropped, 0, n);
+    while (win_sweep(a, n, dropped, stack) > 0)
+        ; /* after the exact pass, one sweep finds nothing and links parents */
+    for (size_t i = 0; i < n; i++)
+        ix->stats.ignored += dropped[i];
     uint32_t *renum = stack; /* reuse: old index -> new index */
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {

@@ -123,6 +123,7 @@ dw_status dw_symfile_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
     if (!sf || !out)
         return DW_ERR_INVALID_ARG;
     out->kind = DW_SYM_NONE;
+    out->function = out->file = (dw_symstr){NULL, 0};
     out->has_line = 0;
     out->inline_count = 0;
     out->inlines_truncated = 0;

@@ -152,8 +152,8 @@ int dw_call_before(dw_disasm *d, const uint8_t *before, size_t avail, uint64_t r
         if (dw_disasm_one(d, end - len, len, start) != len)
             continue;
         dw_call_site site;
-        if (classify_call(d, return_address, &site) && (out->kind == DW_CALL_NONE ||
-                                                         better_call(&site, out)))
+        if (classify_call(d, return_address, &site) &&
+            (out->kind == DW_CALL_NONE || better_call(&site, out)))
             *out = site;
     }
     return out->kind != DW_CALL_NONE;

@@ -49,12 +49,12 @@ typedef enum dw_call_kind {
 
 typedef struct dw_call_site {
     dw_call_kind kind;
-    uint8_t length;        /* bytes of the call instruction */
-    uint64_t address;      /* where the call instruction starts: R - length */
-    int has_target;        /* direct calls: the target is known */
+    uint8_t length;   /* bytes of the call instruction */
+    uint64_t address; /* where the call instruction starts: R - length */
+    int has_target;   /* direct calls: the target is known */
     uint64_t target;
-    int memory_operand;    /* indirect through memory (FF /2 with mod != 3) */
-    const char *reason;    /* "call E8", "call FF/2 reg", "call FF/2 mem" */
+    int memory_operand; /* indirect through memory (FF /2 with mod != 3) */
+    const char *reason; /* "call E8", "call FF/2 reg", "call FF/2 mem" */
 } dw_call_site;
 
 /* The longest a call instruction can be and still be recognised here. */

@@ -53,15 +53,15 @@ static void add_saved(dw_frame_rule *rule, int reg, int64_t cfa_offset)
 
 typedef struct prologue_sim {
     int bits, ptr;
-    int64_t depth;      /* CFA - SP */
-    int depth_known;    /* false after `and rsp,-N` (realignment) */
+    int64_t depth;   /* CFA - SP */
+    int depth_known; /* false after `and rsp,-N` (realignment) */
     int fp_set;
-    int64_t fp_cfa;     /* CFA = FP + fp_cfa */
-    int alias_reg;      /* a register holding a copy of SP (mov rax,rsp), or -1 */
+    int64_t fp_cfa; /* CFA = FP + fp_cfa */
+    int alias_reg;  /* a register holding a copy of SP (mov rax,rsp), or -1 */
     int64_t alias_depth;
-    int have_eax;       /* mov eax,N seen: __chkstk size pending */
+    int have_eax; /* mov eax,N seen: __chkstk size pending */
     int64_t eax;
-    int chkstk_done;    /* x86 __chkstk already moved esp by eax */
+    int chkstk_done; /* x86 __chkstk already moved esp by eax */
     int hotpatch_or_endbr;
     dw_frame_rule *rule;
 } prologue_sim;
@@ -557,9 +557,9 @@ static size_t insert_candidate(dw_func_start *out, size_t count, size_t max_out,
                                const dw_func_start *c)
 {
     size_t pos = count;
-    while (pos > 0 && (out[pos - 1].confidence < c->confidence ||
-                       (out[pos - 1].confidence == c->confidence &&
-                        out[pos - 1].address < c->address)))
+    while (pos > 0 &&
+           (out[pos - 1].confidence < c->confidence ||
+            (out[pos - 1].confidence == c->confidence && out[pos - 1].address < c->address)))
         pos--;
     if (pos >= max_out)
         return count;

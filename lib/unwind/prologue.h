@@ -34,15 +34,15 @@ typedef struct dw_saved_reg {
 
 typedef struct dw_frame_rule {
     dw_cfa_base base;
-    int64_t cfa_offset;    /* CFA = base register + cfa_offset */
-    int32_t ra_offset;     /* return address at CFA + ra_offset (-8 / -4) */
-    uint32_t ret_pop;      /* epilogues: extra bytes `ret N` pops (stdcall arguments) */
+    int64_t cfa_offset; /* CFA = base register + cfa_offset */
+    int32_t ra_offset;  /* return address at CFA + ra_offset (-8 / -4) */
+    uint32_t ret_pop;   /* epilogues: extra bytes `ret N` pops (stdcall arguments) */
     unsigned saved_count;
     dw_saved_reg saved[DW_FRAME_MAX_SAVED];
-    unsigned insn_count;   /* prologue / epilogue instructions recognised */
-    uint64_t analyzed_to;  /* address of the first instruction not simulated */
-    int reached_ip;        /* prologue: simulation reached the IP, so the rule is exact there */
-    int frame_pointer;     /* prologue: RBP/EBP was set up from the stack pointer */
+    unsigned insn_count;     /* prologue / epilogue instructions recognised */
+    uint64_t analyzed_to;    /* address of the first instruction not simulated */
+    int reached_ip;          /* prologue: simulation reached the IP, so the rule is exact there */
+    int frame_pointer;       /* prologue: RBP/EBP was set up from the stack pointer */
     const char *stop_reason; /* why the simulation ended ("reached ip", ...) */
 } dw_frame_rule;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unwind/rule_pdata.h"
 #include "unwind/walker.h"
 
 #define DEFAULT_SCAN_WORDS 256
@@ -24,6 +25,7 @@ static const struct {
     dw_unwind_rule fn;
     const char *name;
 } x64_rules[] = {
+    {dw_rule_pdata, "pdata"},
     {dw_rule_frame_pointer, "frame_pointer"},
     {dw_rule_scan, "scan"},
 }, x86_rules[] = {
@@ -122,6 +124,7 @@ dw_status dw_walker_new(dw_dump *dump, const dw_walk_options *opts, dw_walker **
     }
     w->dis32_ok = dw_disasm_open(&w->dis32, 32) == DW_OK;
     w->dis64_ok = dw_disasm_open(&w->dis64, 64) == DW_OK;
+    w->x64_ok = dw_x64_unwinder_init(&w->x64) == DW_OK;
     if (!w->mcache) {
         dw_walker_free(w);
         return DW_ERR_NOMEM;
@@ -138,6 +141,8 @@ void dw_walker_free(dw_walker *w)
         dw_disasm_close(&w->dis32);
     if (w->dis64_ok)
         dw_disasm_close(&w->dis64);
+    if (w->x64_ok)
+        dw_x64_unwinder_fini(&w->x64);
     if (w->images)
         dw_image_store_free(w->images);
     dw_arena_free(&w->arena);

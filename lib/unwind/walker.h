@@ -15,6 +15,7 @@
 #include "image/image_store.h"
 #include "image/pe.h"
 #include "unwind/insn.h"
+#include "unwind/x64_pdata.h"
 #include "util/arena.h"
 
 /* Per-module facts the walker loads on first use. */
@@ -42,6 +43,8 @@ struct dw_walker {
     dw_image_store *images;    /* NULL without --images */
     dw_disasm dis32, dis64;
     int dis32_ok, dis64_ok;
+    dw_x64_unwinder x64;       /* .pdata evaluation state (capstone, scratch) */
+    int x64_ok;
 
     /* the walk in progress */
     dw_arch arch;
