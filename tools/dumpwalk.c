@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dumpwalk/dumpwalk.h"
 
@@ -176,6 +177,22 @@ static int run_report(const cli_options *o, dw_report_section section)
     return rc;
 }
 
+/* A misspelt --symbols or --images directory would silently give an
+ * unsymbolized walk, so it is a usage error. */
+static int check_dirs(const char *option, const char *const *dirs, int count)
+{
+    for (int i = 0; i < count; i++) {
+        struct stat st;
+        int exists = stat(dirs[i], &st) == 0;
+        if (!exists || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "dumpwalk: %s %s: %s\n", option, dirs[i],
+                    exists ? "not a directory" : strerror(errno));
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A symbol store over the --symbols directories; NULL (and a message) when
  * one cannot be used. */
 static dw_symbols *open_symbols(const cli_options *o)
@@ -198,6 +215,9 @@ static dw_symbols *open_symbols(const cli_options *o)
 
 static int run_stack(const cli_options *o)
 {
+    if (!check_dirs("--symbols", o->symbol_dirs, o->symbol_dir_count) ||
+        !check_dirs("--images", o->image_dirs, o->image_dir_count))
+        return EXIT_UNUSABLE;
     dw_symbols *syms = NULL;
     if (o->symbol_dir_count && !(syms = open_symbols(o)))
         return EXIT_UNUSABLE;

@@ -13,6 +13,7 @@
 #include "dumpwalk/dumpwalk.h"
 #include "report/json.h"
 #include "report/report_common.h"
+#include "util/text.h"
 
 /* The frame buffer never holds more than this many frames, whatever
  * max_frames says (a dw_frame is about 1 KiB). */
@@ -396,7 +397,8 @@ static void text_module_warning(FILE *out, const stack_report *r, const dw_modul
     if (!ms->referenced || ms->sym)
         return;
     fprintf(out, "  (WARNING: %s symbols, %s, %s)", ms->corrupt ? "Corrupt" : "No",
-            m->debug_file[0] ? m->debug_file : "-", m->debug_id[0] ? m->debug_id : "-");
+            m->debug_file[0] ? dw_path_basename(m->debug_file) : "-",
+            m->debug_id[0] ? m->debug_id : "-");
 }
 
 static void text_modules(FILE *out, const stack_report *r)
@@ -646,7 +648,9 @@ static void json_modules(dw_json *j, const stack_report *r)
         kv_addr(j, r, "end_addr", m->base + m->size);
         dw_json_kv_string(j, "filename", m->name);
         kv_nonempty(j, "code_id", m->code_id);
-        kv_nonempty(j, "debug_file", m->debug_file);
+        /* The PDB's name, as Breakpad's symbol store layout uses it; the
+         * CodeView record may hold the build machine's full path. */
+        kv_nonempty(j, "debug_file", dw_path_basename(m->debug_file));
         kv_nonempty(j, "debug_id", m->debug_id);
         dw_json_kv_string(j, "version", dw_report_module_version(m, buf, sizeof buf));
         dw_json_kv_bool(j, "loaded_symbols", ms->sym != NULL);
