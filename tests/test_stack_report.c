@@ -43,12 +43,12 @@ static void run_expect(const char *const *args, int want_exit, cli_result *r)
 /* ---- a small JSON tree, enough to compare two documents field by field --- */
 
 typedef struct jnode {
-    char type;          /* 'o' object, 'a' array, 's' string, 'n' number, 't', 'f', 'z' null */
-    const char *key;    /* member name (raw, without quotes) when inside an object */
+    char type;       /* 'o' object, 'a' array, 's' string, 'n' number, 't', 'f', 'z' null */
+    const char *key; /* member name (raw, without quotes) when inside an object */
     size_t key_len;
-    const char *text;   /* string contents (raw escapes kept) or number text */
+    const char *text; /* string contents (raw escapes kept) or number text */
     size_t len;
-    int child, next;    /* first child and next sibling, -1 when none */
+    int child, next; /* first child and next sibling, -1 when none */
 } jnode;
 
 typedef struct jdoc {
@@ -305,7 +305,8 @@ static int frame_number(const char *line, unsigned *n)
 {
     char *end;
     unsigned long v = strtoul(line, &end, 10);
-    if (end == line || !isdigit((unsigned char)end[-1]) || (line[0] != ' ' && !isdigit((unsigned char)line[0])))
+    if (end == line || !isdigit((unsigned char)end[-1]) ||
+        (line[0] != ' ' && !isdigit((unsigned char)line[0])))
         return 0;
     if (end[0] != ' ' || end[1] != ' ' || end[2] == ' ' || end[2] == '\n')
         return 0;
@@ -345,8 +346,8 @@ static void check_human_structure(const char *text, const char *what)
             in_thread = 0;
         } else if (in_thread) {
             /* Inside a thread block only indented lines (registers, tags). */
-            ck_assert_msg(line[0] == ' ', "%s: unexpected line '%.*s'", what,
-                          (int)(eol - line), line);
+            ck_assert_msg(line[0] == ' ', "%s: unexpected line '%.*s'", what, (int)(eol - line),
+                          line);
         }
     }
     ck_assert_msg(!in_thread, "%s: last thread has no stop reason", what);
@@ -378,18 +379,18 @@ START_TEST(human_output_has_minidump_stackwalk_structure)
         return;
     char symdir[4096];
     snprintf(symdir, sizeof symdir, "%s", sym);
-    const char *md2[] = {"stack", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"),
-                         NULL};
+    const char *md2[] = {"stack", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"), NULL};
     run_expect(md2, 0, &r);
     check_human_structure(r.out, "minidump2");
     /* minidump-stackwalk's own lines for this dump (rust-minidump snapshot). */
-    ck_assert_ptr_nonnull(strstr(r.out, "\nThread 0  (crashed) - tid: 3060\n"
-        " 0  test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]\n"
-        "     eip = 0x0040429e    esp = 0x0012fe84    ebp = 0x0012fe88    ebx = 0x7c80abc1\n"
-        "     esi = 0x00000002    edi = 0x00000a28    eax = 0x00000045    ecx = 0x0012fe94\n"
-        "     edx = 0x0042bc58 eflags = 0x00010246\n"
-        "    Found by: given as instruction pointer in context\n"
-        " 1  test_app.exe!main [test_app.cc : 65 + 0x4]\n"));
+    ck_assert_ptr_nonnull(strstr(
+        r.out, "\nThread 0  (crashed) - tid: 3060\n"
+               " 0  test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]\n"
+               "     eip = 0x0040429e    esp = 0x0012fe84    ebp = 0x0012fe88    ebx = 0x7c80abc1\n"
+               "     esi = 0x00000002    edi = 0x00000a28    eax = 0x00000045    ecx = 0x0012fe94\n"
+               "     edx = 0x0042bc58 eflags = 0x00010246\n"
+               "    Found by: given as instruction pointer in context\n"
+               " 1  test_app.exe!main [test_app.cc : 65 + 0x4]\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "Crash address: 0x00000045\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "0x00400000 - 0x0042cfff  test_app.exe  ???  (main)\n"));
     /* Breakpad's dump-writing thread is listed but not walked. */
@@ -523,8 +524,7 @@ START_TEST(corpus_stack_json_is_valid_with_and_without_symbols)
             args[a] = NULL;
             cli_result r;
             ck_assert_int_eq(cli_run(args, &r), 0);
-            ck_assert_msg(r.signal == 0, "stack pass %d %s: signal %d", pass, dumps[i],
-                          r.signal);
+            ck_assert_msg(r.signal == 0, "stack pass %d %s: signal %d", pass, dumps[i], r.signal);
             ck_assert_msg(r.exit_code >= 0 && r.exit_code <= 2, "%s: exit %d", dumps[i],
                           r.exit_code);
             if (r.exit_code != 0)
@@ -568,9 +568,8 @@ static char *snapshot_json(const char *path, size_t *len)
 static void compare_modules(const jdoc *ours, int om, const jdoc *ref, int rm)
 {
     ck_assert_int_eq(jcount(ours, om), jcount(ref, rm));
-    static const char *const same[] = {"base_addr",  "end_addr", "filename", "debug_file",
-                                       "debug_id",   "version",  "symbol_url",
-                                       "corrupt_symbols"};
+    static const char *const same[] = {"base_addr", "end_addr", "filename",   "debug_file",
+                                       "debug_id",  "version",  "symbol_url", "corrupt_symbols"};
     for (int i = 0; i < jcount(ref, rm); i++) {
         int o = jat(ours, om, i), r = jat(ref, rm, i);
         char where[64], a[128], b[128];
@@ -604,11 +603,14 @@ static void check_symbol_flags(const jdoc *ours, int om)
 
 /* Frame keys of minidump-stackwalk's schema must all be present; counts the
  * frames whose every shared field is equal. */
-static int compare_frames(const jdoc *ours, int of, const jdoc *ref, int rf, int *compared)
+static int compare_frames(const jdoc *ours, int of, const jdoc *ref, int rf, int *compared,
+                          char *diffs, size_t diffs_size)
 {
-    static const char *const fields[] = {"frame",  "trust",     "offset",   "module",
-                                         "module_offset", "function", "function_offset",
-                                         "file",   "line",      "missing_symbols", "inlines"};
+    size_t used = 0;
+    diffs[0] = '\0';
+    static const char *const fields[] = {
+        "frame",           "trust", "offset", "module",          "module_offset", "function",
+        "function_offset", "file",  "line",   "missing_symbols", "inlines"};
     int equal = 0;
     *compared = jcount(ref, rf);
     for (int i = 0; i < jcount(ref, rf); i++) {
@@ -618,8 +620,14 @@ static int compare_frames(const jdoc *ours, int of, const jdoc *ref, int rf, int
             snprintf(key, sizeof key, "%.*s", (int)ref->n[k].key_len, ref->n[k].key);
             ck_assert_msg(jget(ours, o, key) >= 0, "frame %d: no '%s'", i, key);
         }
-        for (size_t k = 0; same && k < sizeof fields / sizeof fields[0]; k++)
-            same = jequal(ours, jget(ours, o, fields[k]), ref, jget(ref, r, fields[k]));
+        for (size_t k = 0; o >= 0 && k < sizeof fields / sizeof fields[0]; k++) {
+            if (jequal(ours, jget(ours, o, fields[k]), ref, jget(ref, r, fields[k])))
+                continue;
+            if (used < diffs_size)
+                used += (size_t)snprintf(diffs + used, diffs_size - used, "%s%d.%s",
+                                         used ? " " : "", i, fields[k]);
+            same = 0;
+        }
         equal += same;
     }
     return equal;
@@ -637,16 +645,16 @@ START_TEST(minidump2_json_matches_minidump_stackwalk)
     char symdir[4096];
     snprintf(symdir, sizeof symdir, "%s", corpus_abs("breakpad/symbols"));
     cli_result r;
-    const char *args[] = {"stack", "--json", "--symbols", symdir,
-                          corpus_abs("breakpad/minidump2.dmp"), NULL};
+    const char *args[] = {
+        "stack", "--json", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"), NULL};
     run_expect(args, 0, &r);
     jdoc ours, ref;
     int o = jparse(&ours, r.out, r.out_len), s = jparse(&ref, ref_text, ref_len);
     ck_assert_int_ge(o, 0);
     ck_assert_int_ge(s, 0);
 
-    static const char *const top[] = {"status", "system_info", "thread_count", "main_module",
-                                      "pid", "process_uptime", "unloaded_modules"};
+    static const char *const top[] = {"status", "system_info",    "thread_count",    "main_module",
+                                      "pid",    "process_uptime", "unloaded_modules"};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         expect_same(&ours, o, &ref, s, top[i], "top");
     int oc = jget(&ours, o, "crash_info"), rc = jget(&ref, s, "crash_info");
@@ -679,12 +687,13 @@ START_TEST(minidump2_json_matches_minidump_stackwalk)
         snprintf(key, sizeof key, "%.*s", (int)ref.n[k].key_len, ref.n[k].key);
         expect_same(&ours, of0, &ref, rf0, key, "crashing_thread.frames[0]");
     }
+    char diffs[1024];
     int compared, equal = compare_frames(&ours, jget(&ours, ocr, "frames"), &ref,
-                                         jget(&ref, rcr, "frames"), &compared);
+                                         jget(&ref, rcr, "frames"), &compared, diffs, sizeof diffs);
     fprintf(stderr,
             "stack_report: minidump2 --json vs minidump-stackwalk: %d/%d crashing-thread "
-            "frames equal in every field (ours: %d frames)\n",
-            equal, compared, jcount(&ours, jget(&ours, ocr, "frames")));
+            "frames equal in every field (ours: %d frames); differing: %s\n",
+            equal, compared, jcount(&ours, jget(&ours, ocr, "frames")), diffs[0] ? diffs : "-");
     jfree(&ours);
     jfree(&ref);
     free(ref_text);
@@ -739,8 +748,8 @@ static int compare_thread(dw_dump *dump, dw_walker *w, const oracle_frame *bp, s
                           agreement *a, int strict_two, const char *name)
 {
     const dw_thread *t;
-    ck_assert_msg(dw_dump_thread_by_id(dump, bp[0].tid, &t) == DW_OK, "%s: no thread 0x%x",
-                  name, bp[0].tid);
+    ck_assert_msg(dw_dump_thread_by_id(dump, bp[0].tid, &t) == DW_OK, "%s: no thread 0x%x", name,
+                  bp[0].tid);
     static dw_frame frame; /* large: kept off the stack */
     size_t k = 0;
     int frame0_ok = 1;
@@ -810,9 +819,8 @@ static void compare_dump(const char *rel, agreement *total, size_t *dumps)
         fprintf(stderr, "stack_report: vs Breakpad %-60s not compared: no unwinder for its CPU\n",
                 rel);
     else
-        fprintf(stderr,
-                "stack_report: vs Breakpad %-60s %4zu/%-4zu frames equal (%zu threads)\n", rel,
-                a.equal, a.compared, a.threads);
+        fprintf(stderr, "stack_report: vs Breakpad %-60s %4zu/%-4zu frames equal (%zu threads)\n",
+                rel, a.equal, a.compared, a.threads);
     total->equal += a.equal;
     total->compared += a.compared;
     total->threads += a.threads;

@@ -170,8 +170,8 @@ static int run_report(const cli_options *o, dw_report_section section)
     dw_dump *dump;
     if (!open_dump(o, &dump))
         return EXIT_UNUSABLE;
-    dw_status st = dw_report_write(dump, section, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
-                                   stdout);
+    dw_status st =
+        dw_report_write(dump, section, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT, stdout);
     int rc = report_exit_status(o, dump, st);
     dw_dump_close(dump);
     return rc;
@@ -234,8 +234,8 @@ static int run_stack(const cli_options *o)
     dw_dump *dump;
     int rc = EXIT_UNUSABLE;
     if (open_dump(o, &dump)) {
-        dw_status st = dw_report_stack(dump, &ro, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT,
-                                       stdout);
+        dw_status st =
+            dw_report_stack(dump, &ro, o->json ? DW_REPORT_JSON : DW_REPORT_TEXT, stdout);
         if (st == DW_ERR_NOT_FOUND && ro.only_thread)
             fprintf(stderr, "dumpwalk: %s: no thread with id %u (0x%x)\n", o->dump_path,
                     ro.thread_id, ro.thread_id);

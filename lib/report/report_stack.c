@@ -40,16 +40,16 @@ typedef struct stack_report {
     size_t thread_count;
     const dw_module *modules;
     size_t module_count;
-    module_syms *msyms;              /* module_count entries */
-    const dw_module **by_base;       /* modules sorted by base, for the text listing */
-    dw_frame *frames;                /* frame_cap + 1 slots: one more tells "truncated" */
+    module_syms *msyms;        /* module_count entries */
+    const dw_module **by_base; /* modules sorted by base, for the text listing */
+    dw_frame *frames;          /* frame_cap + 1 slots: one more tells "truncated" */
     size_t frame_cap;
-    size_t frame_count;              /* frames of the thread walked last */
+    size_t frame_count; /* frames of the thread walked last */
     char stop_reason[128];
-    int addr_digits;                 /* hex digits of an address: 8 or 16 */
-    const dw_exception *exc;         /* NULL without an Exception stream */
+    int addr_digits;         /* hex digits of an address: 8 or 16 */
+    const dw_exception *exc; /* NULL without an Exception stream */
     int has_dump_thread;
-    uint32_t dump_thread_id;         /* Breakpad's own dump-writing thread */
+    uint32_t dump_thread_id; /* Breakpad's own dump-writing thread */
 } stack_report;
 
 /* ---- per-thread analysis hook -------------------------------------------- */
@@ -117,8 +117,8 @@ static dw_status report_open(stack_report *r, dw_dump *dump, const dw_stack_repo
     dw_arch arch = dw_dump_arch(dump);
     r->addr_digits = arch == DW_ARCH_X86 || arch == DW_ARCH_ARM ? 8 : 16;
 
-    unsigned max = opts->walk && opts->walk->max_frames ? opts->walk->max_frames
-                                                        : DW_WALK_DEFAULT_MAX_FRAMES;
+    unsigned max =
+        opts->walk && opts->walk->max_frames ? opts->walk->max_frames : DW_WALK_DEFAULT_MAX_FRAMES;
     r->frame_cap = max < REPORT_MAX_FRAMES ? max : REPORT_MAX_FRAMES;
     r->frames = calloc(r->frame_cap + 1, sizeof *r->frames);
     r->msyms = calloc(r->module_count ? r->module_count : 1, sizeof *r->msyms);
@@ -159,8 +159,8 @@ static int is_crashing_thread(const stack_report *r, const dw_thread *t)
  * that crashed or the caller asked for it by id. */
 static int skip_walk(const stack_report *r, const dw_thread *t)
 {
-    return r->has_dump_thread && t->thread_id == r->dump_thread_id &&
-           !is_crashing_thread(r, t) && !r->opts->only_thread;
+    return r->has_dump_thread && t->thread_id == r->dump_thread_id && !is_crashing_thread(r, t) &&
+           !r->opts->only_thread;
 }
 
 static void walk_thread(stack_report *r, const dw_thread *t)
@@ -233,8 +233,7 @@ static int line_start(const stack_report *r, const dw_frame *f, uint64_t instr, 
     if (mi < 0 || !r->msyms[mi].sym || f->symbol_source != DW_SYMSRC_SYM_FUNC)
         return 0;
     dw_sym_lookup l;
-    if (dw_symfile_lookup(r->msyms[mi].sym, instr - f->module->base, &l) != DW_OK ||
-        !l.has_line)
+    if (dw_symfile_lookup(r->msyms[mi].sym, instr - f->module->base, &l) != DW_OK || !l.has_line)
         return 0;
     *start = f->module->base + l.line_start;
     return instr >= *start;
@@ -271,13 +270,20 @@ static const unsigned *display_registers(dw_arch arch, size_t *count)
 static const char *trust_words(dw_trust trust)
 {
     switch (trust) {
-    case DW_TRUST_CONTEXT: return "given as instruction pointer in context";
-    case DW_TRUST_PREWALKED: return "recovered by external stack walker";
-    case DW_TRUST_CFI: return "call frame info";
-    case DW_TRUST_CFI_SCAN: return "call frame info with scanning";
-    case DW_TRUST_FRAME_POINTER: return "previous frame's frame pointer";
-    case DW_TRUST_SCAN: return "stack scanning";
-    case DW_TRUST_NONE: break;
+    case DW_TRUST_CONTEXT:
+        return "given as instruction pointer in context";
+    case DW_TRUST_PREWALKED:
+        return "recovered by external stack walker";
+    case DW_TRUST_CFI:
+        return "call frame info";
+    case DW_TRUST_CFI_SCAN:
+        return "call frame info with scanning";
+    case DW_TRUST_FRAME_POINTER:
+        return "previous frame's frame pointer";
+    case DW_TRUST_SCAN:
+        return "stack scanning";
+    case DW_TRUST_NONE:
+        break;
     }
     return "unknown";
 }
@@ -411,9 +417,8 @@ static void text_modules(FILE *out, const stack_report *r)
     for (size_t i = 0; i < r->module_count; i++) {
         const dw_module *m = r->by_base[i];
         const char *ver = dw_report_module_version(m, buf, sizeof buf);
-        fprintf(out, "0x%08" PRIx64 " - 0x%08" PRIx64 "  %s  %s%s", m->base,
-                m->base + m->size - 1, m->name, ver ? ver : "???",
-                m == main_module ? "  (main)" : "");
+        fprintf(out, "0x%08" PRIx64 " - 0x%08" PRIx64 "  %s  %s%s", m->base, m->base + m->size - 1,
+                m->name, ver ? ver : "???", m == main_module ? "  (main)" : "");
         text_module_warning(out, r, m);
         fputc('\n', out);
     }
@@ -476,10 +481,14 @@ static void kv_nonempty(dw_json *j, const char *key, const char *s)
 static const char *symbol_source_name(dw_symbol_source s)
 {
     switch (s) {
-    case DW_SYMSRC_SYM_FUNC: return "sym_func";
-    case DW_SYMSRC_SYM_PUBLIC: return "sym_public";
-    case DW_SYMSRC_EXPORT: return "export";
-    case DW_SYMSRC_NONE: break;
+    case DW_SYMSRC_SYM_FUNC:
+        return "sym_func";
+    case DW_SYMSRC_SYM_PUBLIC:
+        return "sym_public";
+    case DW_SYMSRC_EXPORT:
+        return "export";
+    case DW_SYMSRC_NONE:
+        break;
     }
     return NULL;
 }
@@ -626,8 +635,8 @@ static void json_crash(dw_json *j, stack_report *r)
     }
     /* With --thread, the crashing thread is shown only when it is the one
      * asked for. */
-    int shown = ci >= 0 && (!r->opts->only_thread ||
-                            r->threads[ci].thread_id == r->opts->thread_id);
+    int shown =
+        ci >= 0 && (!r->opts->only_thread || r->threads[ci].thread_id == r->opts->thread_id);
     dw_json_key(j, "crashing_thread");
     if (shown)
         json_thread(j, r, (size_t)ci, 1);

@@ -158,6 +158,7 @@ dw_status dw_walker_start_context(dw_walker *w, const dw_context *ctx, uint64_t 
     w->stop_reason[0] = '\0';
     w->done = 0;
     w->started = 0;
+    w->has_grand_callee = 0;
     w->next_index = 0;
     w->arch = ctx->arch;
     if (w->arch != DW_ARCH_X86 && w->arch != DW_ARCH_AMD64) {
@@ -252,6 +253,9 @@ static void emit_frame(dw_walker *w, const dw_context *ctx, dw_trust trust, cons
     out->trust = trust;
     snprintf(out->reason, sizeof out->reason, "%s", reason);
     dw_walker_symbolize_frame(w, out);
+    w->has_grand_callee = w->started && out->index > 0;
+    w->grand_callee_index = w->callee.index;
+    w->grand_callee_ip = w->callee.ip;
     w->callee = *out;
 }
 

@@ -53,6 +53,11 @@ struct dw_walker {
     int started, done;
     char stop_reason[96];
     dw_frame callee;           /* the frame returned last (registers, symbols) */
+    /* The frame before `callee` (its callee), for STACK WIN's .cbCalleeParams:
+     * x86 stack arguments of that call still sit above callee's SP. */
+    int has_grand_callee;
+    unsigned grand_callee_index;
+    uint64_t grand_callee_ip;
 };
 
 typedef struct dw_walker dw_walker;

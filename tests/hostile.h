@@ -1,0 +1,52 @@
+/* The hostile-input pipeline shared by the sweep tests (test_sweep.c) and the
+ * libFuzzer harnesses (tests/fuzz/): one input goes through everything a
+ * user of the library can do with it, and every answer is checked for the
+ * properties the API promises whatever the bytes are.
+ *
+ *   open (buffer) -> header, directory, raw stream bytes
+ *   -> dw_dump_check_all and the health report
+ *   -> every list getter and lookup, with every borrowed string and array
+ *      touched byte by byte (so AddressSanitizer sees a bad pointer)
+ *   -> memory reads at every range's edges
+ *   -> a stack walk of every thread (and symbolization of what it finds)
+ *   -> every report section, text and JSON, and the stack report; the JSON
+ *      must parse.
+ *
+ * A violated promise (a failing status without a message, an out-of-range
+ * status, JSON that does not parse, a frame count past the cap) is returned
+ * as a message; crashes and sanitizer reports end the process as usual. */
+#ifndef DW_TESTS_HOSTILE_H
+#define DW_TESTS_HOSTILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dumpwalk/dumpwalk.h"
+
+typedef struct hostile_options {
+    dw_symbols *symbols;      /* may be NULL */
+    unsigned max_frames;      /* per thread; 0: the library default */
+    int reports;              /* non-zero: write every report (text + JSON) */
+    int walk;                 /* non-zero: walk every thread */
+} hostile_options;
+
+typedef struct hostile_result {
+    int opened;               /* dw_dump_open_buffer succeeded */
+    size_t health_issues;
+    size_t threads;
+    size_t frames;            /* frames produced over all threads */
+    size_t json_bytes;        /* JSON written over all reports */
+    char violation[512];      /* "" when every promise held */
+} hostile_result;
+
+/* Run one input through the pipeline.  Returns 0 when every promise held,
+ * -1 with res->violation set otherwise. */
+int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts,
+                hostile_result *res);
+
+/* A strict JSON syntax check (RFC 8259 grammar, nesting bounded at 64).
+ * Returns 1 when `text` holds exactly one JSON value (whitespace around it
+ * allowed), 0 otherwise with *where set to the offset of the first error. */
+int hostile_json_valid(const char *text, size_t len, size_t *where);
+
+#endif
