@@ -23,10 +23,16 @@
 
 #include "dumpwalk/dumpwalk.h"
 
+enum {
+    HOSTILE_REPORT_SECTIONS = 1, /* info, streams, threads, modules, memory */
+    HOSTILE_REPORT_STACK = 2,    /* dw_report_stack */
+    HOSTILE_REPORT_ALL = 3,
+};
+
 typedef struct hostile_options {
     dw_symbols *symbols;      /* may be NULL */
     unsigned max_frames;      /* per thread; 0: the library default */
-    int reports;              /* non-zero: write every report (text + JSON) */
+    unsigned reports;         /* HOSTILE_REPORT_* bits: which reports to write (text + JSON) */
     int walk;                 /* non-zero: walk every thread */
 } hostile_options;
 

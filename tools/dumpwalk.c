@@ -2,7 +2,8 @@
  * it parses arguments, opens the dump and asks the library for a report.
  *
  * Exit status: 0 success; 1 the dump opened but damage was reported; 2
- * unusable input or a usage error (always with a one-line reason on stderr). */
+ * unusable input or a usage error (always with a one-line reason on stderr);
+ * 3 (callbacks only) at least one thread is parked at ZwCallbackReturn. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,13 @@
 
 #include "dumpwalk/dumpwalk.h"
 
+#include "cli_batch.h"
+
 #define EXIT_DAMAGED 1
 #define EXIT_UNUSABLE 2
+/* `callbacks` found a thread parked at ZwCallbackReturn (wins over 1: a CI
+ * gate asks about the hang; damage is still reported on stderr). */
+#define EXIT_PARKED 3
 #define MAX_DIRS 64
 
 typedef struct cli_options {
@@ -38,16 +44,23 @@ static const char usage_text[] =
     "  modules   loaded and unloaded modules with versions and debug ids\n"
     "  memory    captured memory ranges and memory regions\n"
     "  stack     every thread's call stack (or --thread's), symbolized, with modules\n"
+    "  callbacks per-thread state: parked at ZwCallbackReturn, inside kernel-mode\n"
+    "            callbacks (depth, routine, interrupted call), dispatch, waits\n"
+    "  batch     many dumps (files, directories, .gz) to JSON lines, N threads:\n"
+    "            dumpwalk batch [--jobs N] [--symbols DIR]... [--images DIR]... PATH...\n"
     "\n"
     "options:\n"
     "  --json            machine-readable output (docs/json.md)\n"
-    "  --symbols DIR     Breakpad symbol store (repeatable; stack)\n"
-    "  --images DIR      PE image directory, symbol-server layout or flat (repeatable; stack)\n"
+    "  --symbols DIR     Breakpad symbol store (repeatable; stack, callbacks)\n"
+    "  --images DIR      PE image directory, symbol-server layout or flat\n"
+    "                    (repeatable; stack, callbacks)\n"
     "  --thread TID      only this thread (decimal or 0x hex; stack)\n"
+    "  --jobs N          worker threads (batch; default: one per CPU)\n"
     "  -h, --help        this text\n"
     "  --version         print the version\n"
     "\n"
-    "exit status: 0 ok, 1 damage reported in the dump, 2 unusable input or usage error\n";
+    "exit status: 0 ok, 1 damage reported in the dump, 2 unusable input or usage error,\n"
+    "             3 (callbacks) at least one thread parked at ZwCallbackReturn\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -247,8 +260,37 @@ static int run_stack(const cli_options *o)
     return rc;
 }
 
+static int run_callbacks(const cli_options *o)
+{
+    if (!check_dirs("--symbols", o->symbol_dirs, o->symbol_dir_count) ||
+        !check_dirs("--images", o->image_dirs, o->image_dir_count))
+        return EXIT_UNUSABLE;
+    dw_symbols *syms = NULL;
+    if (o->symbol_dir_count && !(syms = open_symbols(o)))
+        return EXIT_UNUSABLE;
+    dw_walk_options walk = DW_WALK_OPTIONS_INIT;
+    walk.symbols = syms;
+    walk.image_dirs = o->image_dirs;
+    walk.image_dir_count = (size_t)o->image_dir_count;
+    dw_dump *dump;
+    int rc = EXIT_UNUSABLE;
+    if (open_dump(o, &dump)) {
+        size_t parked = 0;
+        dw_status st = dw_report_callbacks(dump, &walk, o->json, stdout, &parked);
+        rc = report_exit_status(o, dump, st);
+        if (st == DW_OK && parked > 0)
+            rc = EXIT_PARKED;
+        dw_dump_close(dump);
+    }
+    dw_symbols_free(syms);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    /* batch takes many paths: its own parser (tools/cli_batch.c). */
+    if (argc > 1 && !strcmp(argv[1], "batch"))
+        return dw_cli_batch(argc, argv);
     cli_options o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
@@ -258,5 +300,7 @@ int main(int argc, char **argv)
         return run_report(&o, section);
     if (!strcmp(o.command, "stack"))
         return run_stack(&o);
+    if (!strcmp(o.command, "callbacks"))
+        return run_callbacks(&o);
     return usage_error("unknown command '%s'", o.command);
 }

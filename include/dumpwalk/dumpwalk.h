@@ -14,5 +14,7 @@
 #include "symbols.h"
 #include "stack.h"
 #include "report.h"
+#include "batch.h"
+#include "callbacks.h"
 
 #endif

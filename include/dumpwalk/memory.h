@@ -22,6 +22,7 @@ typedef enum dw_memory_source {
     DW_MEMSRC_MEMORY64_LIST = 1,
     DW_MEMSRC_MEMORY_LIST = 2,
     DW_MEMSRC_THREAD_STACK = 3,
+    DW_MEMSRC_CORE_SEGMENT = 4, /* a PT_LOAD segment of an ELF core file */
 } dw_memory_source;
 
 typedef struct dw_memory_range {

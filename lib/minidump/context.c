@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "minidump/context.h"
 #include "minidump/internal.h"
 
@@ -353,11 +354,31 @@ static dw_status decode_at(dw_dump *dump, uint32_t rva, uint32_t size, const cha
     return dw_context_decode(dump, arch, w.data, w.size, what, out);
 }
 
+/* Backends decode registers at open, one context per thread in list order. */
+static dw_status backend_context(dw_dump *dump, const dw_thread *thread, dw_context *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!dump->threads || thread < dump->threads || thread >= dump->threads + dump->thread_count)
+        return dw_fail(dump, DW_ERR_INVALID_ARG, "thread %u is not one of this dump's threads",
+                       thread->thread_id);
+    *out = dump->backend_contexts[thread - dump->threads];
+    if (out->arch != DW_ARCH_X86 && out->arch != DW_ARCH_AMD64)
+        return dw_fail(dump, DW_ERR_UNSUPPORTED,
+                       "thread %u: registers of this CPU architecture are not decoded",
+                       thread->thread_id);
+    if (!out->valid)
+        return dw_fail(dump, DW_ERR_NOT_FOUND, "thread %u: the dump has no registers for it",
+                       thread->thread_id);
+    return DW_OK;
+}
+
 dw_status dw_thread_context(dw_dump *dump, const dw_thread *thread, dw_context *out)
 {
     if (!dump || !thread || !out)
         return dump ? dw_fail(dump, DW_ERR_INVALID_ARG, "dw_thread_context: NULL argument")
                     : DW_ERR_INVALID_ARG;
+    if (dump->backend)
+        return backend_context(dump, thread, out);
     char what[32];
     snprintf(what, sizeof what, "thread 0x%x", thread->thread_id);
     return decode_at(dump, thread->context_rva, thread->context_size, what, out);

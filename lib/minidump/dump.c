@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 #include "util/text.h"
 
@@ -386,7 +387,42 @@ static dw_status open_minidump(dw_dump *dump, dw_error *err)
     return parse_directory(dump, err);
 }
 
-static dw_status open_common(dw_dump **out, dw_source *src, dw_error *err)
+int dw_backend_magic(const uint8_t *data, size_t size)
+{
+    static const char *const magics[] = {"\x7f" "ELF", "KDUMP   ", "DISKDUMP", "makedumpfile"};
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
+        size_t n = strlen(magics[i]);
+        if (size >= n && memcmp(data, magics[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+size_t dw_backend_read_mapped_file(dw_dump *dump, uint64_t va, void *buf, size_t len)
+{
+    if (!dump || !dump->backend || !dump->backend->read_mapped_file)
+        return 0;
+    return dump->backend->read_mapped_file(dump, va, buf, len);
+}
+
+/* ELF cores and kernel dumps go to the libkdumpfile backend when it is
+ * built in; everything else must be a minidump. */
+static dw_status open_by_magic(dw_dump *dump, const char *path, dw_error *err)
+{
+    if (!dw_backend_magic(dump->file.data, dump->file.size))
+        return open_minidump(dump, err);
+#ifdef DW_HAVE_KDUMPFILE
+    return dw_backend_open(dump, path, err);
+#else
+    (void)path;
+    dw_error_set(err, DW_ERR_UNSUPPORTED,
+                 "an ELF core or Linux kernel dump: this dumpwalk was built without "
+                 "libkdumpfile (meson option -Dkdumpfile=enabled)");
+    return DW_ERR_UNSUPPORTED;
+#endif
+}
+
+static dw_status open_common(dw_dump **out, dw_source *src, const char *path, dw_error *err)
 {
     dw_dump *dump = calloc(1, sizeof *dump);
     if (!dump) {
@@ -398,7 +434,7 @@ static dw_status open_common(dw_dump **out, dw_source *src, dw_error *err)
     dump->file = dw_reader_make(src->data, src->size);
     dump->header.was_compressed = src->owned != NULL;
     dw_arena_init(&dump->arena);
-    dw_status st = open_minidump(dump, err);
+    dw_status st = open_by_magic(dump, path, err);
     if (st != DW_OK) {
         dw_dump_close(dump);
         return st;
@@ -430,7 +466,7 @@ dw_status dw_dump_open(const char *path, const dw_open_options *opts, dw_dump **
     dw_status st = dw_source_open_path(path, max_inflated(opts), &src, err);
     if (st != DW_OK)
         return st;
-    st = open_common(out, &src, err);
+    st = open_common(out, &src, path, err);
     if (st != DW_OK && err) {
         /* Prefix the path so batch output names the file. */
         char tmp[DW_ERROR_MESSAGE_MAX];
@@ -455,13 +491,15 @@ dw_status dw_dump_open_buffer(const void *data, size_t size, const dw_open_optio
     dw_status st = dw_source_open_buffer(data, size, max_inflated(opts), &src, err);
     if (st != DW_OK)
         return st;
-    return open_common(out, &src, err);
+    return open_common(out, &src, NULL, err);
 }
 
 void dw_dump_close(dw_dump *dump)
 {
     if (!dump)
         return;
+    if (dump->backend)
+        dump->backend->close(dump);
     dw_arena_free(&dump->arena);
     free(dump->health);
     dw_source_close(&dump->src);

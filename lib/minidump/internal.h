@@ -100,6 +100,14 @@ struct dw_dump {
     dw_lazy function_tables_lazy;
     dw_function_table *function_tables;
     size_t function_table_count;
+
+    /* ELF core files and kernel dumps (backend.h); NULL for minidumps.  The
+     * backend fills threads, modules, ranges, memory_infos and system_info at
+     * open, and one context per thread here (same order as threads). */
+    const struct dw_backend *backend;
+    void *backend_state;
+    struct dw_backend_status *backend_status;
+    dw_context *backend_contexts;
 };
 
 /* Record the last error on the handle and return `status`. */

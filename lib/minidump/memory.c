@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 
 #define MEMORY64_HEADER 16
@@ -313,6 +314,8 @@ static dw_status resolve_overlaps(dw_dump *dump, const range_list *list)
 
 static dw_status parse_memory(dw_dump *dump)
 {
+    if (dump->backend) /* sorted, non-overlapping ranges filled at open (backend.h) */
+        return dump->backend_status->memory;
     range_list list = {NULL, 0, 0};
     dw_status st = collect_memory64(dump, &list);
     dw_status s2 = collect_memory_list(dump, &list);
@@ -379,6 +382,8 @@ const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail)
 
 dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got)
 {
+    if (dump->backend)
+        return dump->backend->read(dump, va, buf, len, got);
     dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
     size_t done = 0;
     size_t i = range_index(dump, va);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 
 #define INFO_LIST_MIN_HEADER 16
@@ -116,6 +117,8 @@ static int compare_info_base(const void *a, const void *b)
 
 static dw_status parse_memory_infos(dw_dump *dump)
 {
+    if (dump->backend) /* filled in address order at open (backend.h) */
+        return dump->backend_status->memory_infos;
     dw_reader stream;
     uint32_t rva = 0, header_size, entry_size;
     uint64_t count;

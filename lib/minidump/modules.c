@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 #include "util/text.h"
 
@@ -231,6 +232,10 @@ static dw_status build_lookup(dw_dump *dump)
 
 static dw_status parse_modules(dw_dump *dump)
 {
+    if (dump->backend) { /* the list was filled at open (backend.h); index it */
+        dw_status lookup_st = build_lookup(dump);
+        return lookup_st != DW_OK ? lookup_st : dump->backend_status->modules;
+    }
     dw_reader stream, records;
     uint32_t rva = 0, count = 0;
     dw_status st = dw_find_stream(dump, DW_STREAM_MODULE_LIST, &stream, &rva);

@@ -12,6 +12,7 @@
  * with values of its own (0x8xxx), named below. */
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 
 #define SYSTEM_INFO_SIZE 56
@@ -147,6 +148,8 @@ static void read_csd_version(dw_dump *dump, uint32_t stream_rva, uint32_t csd_rv
 
 static dw_status parse_system_info(dw_dump *dump)
 {
+    if (dump->backend) /* filled at open (backend.h) */
+        return dump->backend_status->system_info;
     dw_reader r;
     uint32_t rva = 0;
     dw_status st = dw_find_stream(dump, DW_STREAM_SYSTEM_INFO, &r, &rva);

@@ -14,6 +14,7 @@
  *     StartAddress, Affinity (u64 each). */
 #include <stdlib.h>
 
+#include "minidump/backend.h"
 #include "minidump/internal.h"
 
 #define THREAD_SIZE 48
@@ -160,6 +161,12 @@ static dw_status find_thread_stream(dw_dump *dump, uint32_t *type, dw_reader *st
 
 static dw_status parse_threads(dw_dump *dump)
 {
+    if (dump->backend) { /* the list was filled at open (backend.h); index it */
+        dw_status idx_st = build_tid_index(dump);
+        if (idx_st != DW_OK)
+            dump->thread_count = 0;
+        return idx_st != DW_OK ? idx_st : dump->backend_status->threads;
+    }
     uint32_t type, rva;
     dw_reader stream;
     dw_status st = find_thread_stream(dump, &type, &stream, &rva);

@@ -492,6 +492,7 @@ static const char *source_name(dw_memory_source s)
     case DW_MEMSRC_MEMORY64_LIST: return "Memory64List";
     case DW_MEMSRC_MEMORY_LIST: return "MemoryList";
     case DW_MEMSRC_THREAD_STACK: return "ThreadStack";
+    case DW_MEMSRC_CORE_SEGMENT: return "CoreSegment";
     }
     return "?";
 }

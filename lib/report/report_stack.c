@@ -12,6 +12,7 @@
 
 #include "dumpwalk/dumpwalk.h"
 #include "report/json.h"
+#include "report/report_callbacks.h"
 #include "report/report_common.h"
 #include "util/text.h"
 
@@ -54,17 +55,18 @@ typedef struct stack_report {
 
 /* ---- per-thread analysis hook -------------------------------------------- */
 
-/* The one place where thread analysis (lib/analysis: e.g. "parked in a
- * kernel-mode callback") adds a one-line tag to a thread of this report.
- * Returns NULL when the analysis has nothing to say about the thread. */
-static const char *thread_tag(dw_dump *dump, const dw_thread *thread, const dw_frame *frames,
-                              size_t frame_count)
+/* The one place where thread analysis (lib/analysis/callbacks.c: parked at
+ * ZwCallbackReturn, inside kernel-mode callbacks, waiting in a system call)
+ * adds to a thread of this report: a one-line tag, classified from the
+ * frames just walked.  Returns NULL when the analysis has nothing to say. */
+static const char *thread_tag(stack_report *r, const dw_thread *thread, dw_thread_callbacks *cb,
+                              char *buf, size_t size)
 {
-    (void)dump;
-    (void)thread;
-    (void)frames;
-    (void)frame_count;
-    return NULL;
+    /* Running and unknown threads have nothing to add to their frames. */
+    if (dw_callback_analyze_frames(r->walker, thread, r->frames, r->frame_count, cb) != DW_OK ||
+        cb->state == DW_THREAD_UNKNOWN || cb->state == DW_THREAD_RUNNING)
+        return NULL;
+    return dw_thread_callbacks_tag(cb, buf, size);
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -365,7 +367,9 @@ static void text_thread(FILE *out, stack_report *r, size_t index)
     walk_thread(r, t);
     fprintf(out, "Thread %zu %s%s - tid: %u\n", index, t->name ? t->name : "",
             is_crashing_thread(r, t) ? " (crashed)" : "", t->thread_id);
-    const char *tag = thread_tag(r->dump, t, r->frames, r->frame_count);
+    dw_thread_callbacks cb;
+    char tagbuf[512];
+    const char *tag = thread_tag(r, t, &cb, tagbuf, sizeof tagbuf);
     if (tag)
         fprintf(out, "    Analysis: %s\n", tag);
     unsigned number = 0;
@@ -582,7 +586,11 @@ static void json_thread(dw_json *j, stack_report *r, size_t index, int as_crashi
         json_frame(j, r, &r->frames[i], as_crashing && i == 0);
     dw_json_end_array(j);
     dw_json_kv_string(j, "stop_reason", r->stop_reason);
-    dw_json_kv_string(j, "tag", thread_tag(r->dump, t, r->frames, r->frame_count));
+    dw_thread_callbacks cb;
+    char tagbuf[512];
+    dw_json_kv_string(j, "tag", thread_tag(r, t, &cb, tagbuf, sizeof tagbuf));
+    dw_json_key(j, "callback");
+    dw_report_json_thread_callbacks(j, &cb);
     dw_json_end_object(j);
 }
 
@@ -711,6 +719,32 @@ static void json_process(dw_json *j, const stack_report *r)
         dw_json_kv_null(j, "process_uptime");
 }
 
+/* HandleData (MINIDUMP_HANDLE_DESCRIPTOR[_2]); null when the dump has no
+ * such stream, as in minidump-stackwalk's schema. */
+static void json_handles(dw_json *j, const stack_report *r)
+{
+    const dw_handle *h;
+    size_t n = 0;
+    dw_json_key(j, "handles");
+    if (dw_dump_handles(r->dump, &h, &n) != DW_OK && !h) {
+        dw_json_null(j);
+        return;
+    }
+    dw_json_begin_array(j);
+    for (size_t i = 0; i < n; i++) {
+        dw_json_begin_object(j);
+        dw_json_kv_hex(j, "handle", h[i].handle);
+        dw_json_kv_string(j, "type_name", h[i].type_name);
+        dw_json_kv_string(j, "object_name", h[i].object_name);
+        dw_json_kv_hex(j, "attributes", h[i].attributes);
+        dw_json_kv_hex(j, "granted_access", h[i].granted_access);
+        dw_json_kv_uint(j, "handle_count", h[i].handle_count);
+        dw_json_kv_uint(j, "pointer_count", h[i].pointer_count);
+        dw_json_end_object(j);
+    }
+    dw_json_end_array(j);
+}
+
 /* minidump-stackwalk's status strings: "OK" unless there are no threads to
  * walk at all. */
 static const char *json_status(const stack_report *r)
@@ -718,11 +752,14 @@ static const char *json_status(const stack_report *r)
     return r->thread_count == 0 && r->thread_status != DW_OK ? "ERROR_NO_THREAD_LIST" : "OK";
 }
 
-static void stack_json(stack_report *r, FILE *out)
+/* `path` (batch lines) comes first when given; pretty 0 writes one line. */
+static void stack_json(stack_report *r, FILE *out, int pretty, const char *path)
 {
     dw_json j;
-    dw_json_init(&j, out, 1);
+    dw_json_init(&j, out, pretty);
     dw_json_begin_object(&j);
+    if (path)
+        dw_json_kv_string(&j, "path", path);
     dw_json_kv_uint(&j, "dumpwalk_json_version", DW_JSON_SCHEMA_VERSION);
     dw_json_kv_string(&j, "status", json_status(r));
     json_system_info(&j, r);
@@ -738,6 +775,8 @@ static void stack_json(stack_report *r, FILE *out)
     /* After the walks: missing_symbols names the modules frames needed. */
     json_modules(&j, r);
     json_unloaded(&j, r);
+    json_handles(&j, r);
+    dw_json_kv_bool(&j, "modules_contains_cert_info", 0);
     json_process(&j, r);
     dw_report_json_health(&j, r->dump);
     dw_json_end_object(&j);
@@ -746,12 +785,12 @@ static void stack_json(stack_report *r, FILE *out)
 
 /* ---- entry point --------------------------------------------------------------- */
 
-dw_status dw_report_stack(dw_dump *dump, const dw_stack_report_options *opts,
-                          dw_report_format format, FILE *out)
+/* The report in one of its three shapes: text, pretty JSON, or one JSON
+ * line led by "path" (line_path non-NULL; batch mode). */
+static dw_status report_stack_as(dw_dump *dump, const dw_stack_report_options *opts,
+                                 dw_report_format format, const char *line_path, FILE *out)
 {
     dw_stack_report_options defaults = DW_STACK_REPORT_OPTIONS_INIT;
-    if (!dump || !out || (format != DW_REPORT_TEXT && format != DW_REPORT_JSON))
-        return DW_ERR_INVALID_ARG;
     if (!opts || opts->version < 1)
         opts = &defaults;
     if (opts->only_thread) {
@@ -765,11 +804,27 @@ dw_status dw_report_stack(dw_dump *dump, const dw_stack_report_options *opts,
     dw_status st = report_open(&r, dump, opts);
     if (st == DW_OK) {
         if (format == DW_REPORT_JSON)
-            stack_json(&r, out);
+            stack_json(&r, out, line_path == NULL, line_path);
         else
             stack_text(&r, out);
         st = ferror(out) ? DW_ERR_IO : DW_OK;
     }
     report_close(&r);
     return st;
+}
+
+dw_status dw_report_stack(dw_dump *dump, const dw_stack_report_options *opts,
+                          dw_report_format format, FILE *out)
+{
+    if (!dump || !out || (format != DW_REPORT_TEXT && format != DW_REPORT_JSON))
+        return DW_ERR_INVALID_ARG;
+    return report_stack_as(dump, opts, format, NULL, out);
+}
+
+dw_status dw_report_stack_json_line(dw_dump *dump, const dw_stack_report_options *opts,
+                                    const char *path, FILE *out)
+{
+    if (!dump || !out || !path)
+        return DW_ERR_INVALID_ARG;
+    return report_stack_as(dump, opts, DW_REPORT_JSON, path, out);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "image/pdata.h"
+#include "minidump/backend.h"
 #include "unwind/walker.h"
 
 /* Images in dump memory are read through this: RVAs relative to the module
@@ -92,6 +93,12 @@ size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
     dw_memory_read(w->dump, va, buf, len, &got);
     if (got == len)
         return got;
+    if (dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP) {
+        /* ELF cores leave out read-only file pages (text): read them from the
+         * file the core's NT_FILE note says was mapped there. */
+        size_t from_file = dw_backend_read_mapped_file(w->dump, va, buf, len);
+        return from_file > got ? from_file : got;
+    }
     dw_module_cache *c;
     const dw_module *m = dw_walker_module(w, va, &c);
     if (!m || !dw_walker_module_pe(w, m, c) || !c->file)
@@ -106,6 +113,12 @@ int dw_walker_is_code(dw_walker *w, uint64_t address)
 {
     dw_module_cache *c;
     const dw_module *m = dw_walker_module(w, address, &c);
+    if (m && dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP) {
+        /* A mapped file of an ELF core: its segments in the core carry their
+         * protection; the code pages the core left out have none there. */
+        const dw_memory_info *mi = dw_dump_memory_info_at(w->dump, address);
+        return !mi || dw_memory_protect_is_executable(mi->protect);
+    }
     if (m) {
         const dw_pe *pe = dw_walker_module_pe(w, m, c);
         if (!pe || pe->section_count == 0)

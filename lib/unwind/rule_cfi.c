@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "symbols/cfi.h"
 #include "unwind/rule_cfi.h"
 #include "unwind/walker.h"
+
+#include "symbols/cfi.h"
 
 /* Callee-saved registers.  x86: ebx, ebp, esi, edi (every x86 ABI);
  * x64: rbx, rbp, r12-r15 (SysV) plus rsi, rdi (Windows x64). */

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unwind/rule_cfi.h"
 #include "unwind/rule_pdata.h"
+#include "unwind/rule_prologue.h"
+#include "unwind/rule_win.h"
 #include "unwind/walker.h"
 
 #define DEFAULT_SCAN_WORDS 256
@@ -25,10 +28,20 @@ static const struct {
     dw_unwind_rule fn;
     const char *name;
 } x64_rules[] = {
+    {dw_rule_cfi, "cfi"},
     {dw_rule_pdata, "pdata"},
+    {dw_rule_prologue, "prologue"},
+    {dw_rule_wine_callback, "wine_callback"},
     {dw_rule_frame_pointer, "frame_pointer"},
     {dw_rule_scan, "scan"},
 }, x86_rules[] = {
+    /* Breakpad's order: STACK WIN, then STACK CFI, then the EBP chain.  The
+     * prologue rule sits before the chain but only answers where it is exact
+     * (an epilogue, or an IP inside the prologue, where EBP is not yet this
+     * frame's); in a function body it declines. */
+    {dw_rule_win, "win"},
+    {dw_rule_cfi, "cfi"},
+    {dw_rule_prologue, "prologue"},
     {dw_rule_frame_pointer, "frame_pointer"},
     {dw_rule_scan, "scan"},
 };

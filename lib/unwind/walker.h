@@ -69,6 +69,9 @@ typedef dw_status (*dw_unwind_rule)(dw_walker *w, const dw_frame *callee, dw_con
 
 dw_status dw_rule_frame_pointer(dw_walker *w, const dw_frame *callee, dw_context *caller,
                                 dw_trust *trust, char *reason, size_t reason_size);
+/* Wine's fake callback return address 0xdeadbabe -> the interrupted syscall's caller. */
+dw_status dw_rule_wine_callback(dw_walker *w, const dw_frame *callee, dw_context *caller,
+                                dw_trust *trust, char *reason, size_t reason_size);
 dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
                        char *reason, size_t reason_size);
 

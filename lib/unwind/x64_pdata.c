@@ -72,7 +72,7 @@ void dw_x64_unwinder_fini(dw_x64_unwinder *u)
 
 typedef struct unwind_state {
     dw_context regs;          /* becomes the caller's registers */
-    dw_mem_read_fn mem;
+    dw_x64_mem_read_fn mem;
     void *mem_ctx;
     dw_x64_unwind_result *res;
     uint64_t written;         /* registers the unwind determined */
@@ -429,7 +429,7 @@ static int try_epilog(dw_x64_unwinder *u, unwind_state *st, const dw_x64_image *
 
 dw_status dw_x64_pdata_unwind(dw_x64_unwinder *u, const dw_x64_image *img,
                               const dw_runtime_function *rf, unsigned flags,
-                              const dw_context *callee, dw_mem_read_fn mem, void *mem_ctx,
+                              const dw_context *callee, dw_x64_mem_read_fn mem, void *mem_ctx,
                               dw_context *caller, dw_x64_unwind_result *res)
 {
     unwind_state st = {*callee, mem, mem_ctx, res, 0, 0};
@@ -475,7 +475,7 @@ dw_status dw_x64_pdata_unwind(dw_x64_unwinder *u, const dw_x64_image *img,
 
 dw_status dw_x64_pdata_step(dw_x64_unwinder *u, const dw_x64_image *img, uint32_t table_rva,
                             uint32_t table_size, unsigned flags, const dw_context *callee,
-                            dw_mem_read_fn mem, void *mem_ctx, dw_context *caller,
+                            dw_x64_mem_read_fn mem, void *mem_ctx, dw_context *caller,
                             dw_x64_unwind_result *res)
 {
     res->reason[0] = res->detail[0] = '\0';

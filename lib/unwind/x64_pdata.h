@@ -24,7 +24,7 @@
 #include "image/pdata.h"
 
 /* Copy up to len bytes of process memory at va; returns bytes copied. */
-typedef size_t (*dw_mem_read_fn)(void *ctx, uint64_t va, void *buf, size_t len);
+typedef size_t (*dw_x64_mem_read_fn)(void *ctx, uint64_t va, void *buf, size_t len);
 
 /* The image holding the function: its bytes by RVA (code and UNWIND_INFO)
  * and where it is loaded. */
@@ -66,14 +66,14 @@ typedef struct dw_x64_unwind_result {
  * DW_ERR_LIMIT (chain too deep). */
 dw_status dw_x64_pdata_unwind(dw_x64_unwinder *u, const dw_x64_image *img,
                               const dw_runtime_function *rf, unsigned flags,
-                              const dw_context *callee, dw_mem_read_fn mem, void *mem_ctx,
+                              const dw_context *callee, dw_x64_mem_read_fn mem, void *mem_ctx,
                               dw_context *caller, dw_x64_unwind_result *res);
 
 /* Look RIP up in the RUNTIME_FUNCTION table at [table_rva, +table_size) of
  * img, then unwind.  DW_ERR_NOT_FOUND (reason "leaf") when no entry covers it. */
 dw_status dw_x64_pdata_step(dw_x64_unwinder *u, const dw_x64_image *img, uint32_t table_rva,
                             uint32_t table_size, unsigned flags, const dw_context *callee,
-                            dw_mem_read_fn mem, void *mem_ctx, dw_context *caller,
+                            dw_x64_mem_read_fn mem, void *mem_ctx, dw_context *caller,
                             dw_x64_unwind_result *res);
 
 #endif

@@ -1,0 +1,1016 @@
+/* Kernel-mode callback classification (lib/analysis/callbacks.c), the Wine
+ * callback walker rule, the callbacks report and CLI.
+ *
+ * Synthetic dumps carry small ntdll / win32u / user32 / app images built
+ * here (export tables, real syscall stub bytes, .pdata with a machine frame
+ * for KiUserCallbackDispatcher) and stacks laid out as Windows lays them:
+ * routine -> KiUserCallbackDispatcher's UCALLOUT_FRAME (ApiNumber at +0x2c,
+ * MACHINE_FRAME at +0x30) -> the interrupted win32u stub.  Each thread of a
+ * dump is one scenario; each evidence path (exports in dump memory, code
+ * bytes only, .sym files, an --images directory) is one dump. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_run.h"
+#include "corpus.h"
+#include "dumpwalk/dumpwalk.h"
+#include "mdwriter.h"
+#include "test_util.h"
+
+/* ---- a tiny PE builder --------------------------------------------------- */
+
+#define IMG_SIZE 0x3000
+#define IMG_TS 0x5e5e5e5eu
+#define CODE_RVA 0x1000
+#define EXPORT_RVA 0x2000
+#define PDATA_RVA 0x2800
+#define UNWIND_RVA 0x2c00
+
+typedef struct tpe {
+    uint8_t img[IMG_SIZE];
+    int pe64;
+    uint32_t nt;
+    uint32_t opt;
+    uint32_t npdata;
+} tpe;
+
+static void p16(tpe *p, uint32_t at, uint16_t v)
+{
+    p->img[at] = (uint8_t)v;
+    p->img[at + 1] = (uint8_t)(v >> 8);
+}
+static void p32(tpe *p, uint32_t at, uint32_t v)
+{
+    p16(p, at, (uint16_t)v);
+    p16(p, at + 2, (uint16_t)(v >> 16));
+}
+static void p64(tpe *p, uint32_t at, uint64_t v)
+{
+    p32(p, at, (uint32_t)v);
+    p32(p, at + 4, (uint32_t)(v >> 32));
+}
+static void pbytes(tpe *p, uint32_t at, const void *b, size_t n)
+{
+    memcpy(p->img + at, b, n);
+}
+#define PCODE(p, at, lit) pbytes(p, at, lit, sizeof(lit) - 1)
+
+static void dir_set(tpe *p, unsigned index, uint32_t rva, uint32_t size)
+{
+    uint32_t dirs = p->opt + (p->pe64 ? 112 : 96);
+    p32(p, dirs + 8 * index, rva);
+    p32(p, dirs + 8 * index + 4, size);
+}
+
+/* Headers of an image whose file layout equals its mapped layout (section
+ * raw offset = RVA), so one buffer serves dump memory and --images. */
+static void pe_init(tpe *p, int pe64, uint64_t base)
+{
+    memset(p, 0, sizeof *p);
+    p->pe64 = pe64;
+    p->nt = 0x80;
+    p->opt = p->nt + 24;
+    PCODE(p, 0, "MZ");
+    p32(p, 0x3c, p->nt);
+    PCODE(p, p->nt, "PE\0\0");
+    p16(p, p->nt + 4, pe64 ? 0x8664 : 0x14c);
+    p16(p, p->nt + 6, 1);
+    p32(p, p->nt + 8, IMG_TS);
+    p16(p, p->nt + 20, pe64 ? 0xf0 : 0xe0);
+    p16(p, p->nt + 22, 0x2022);
+    p16(p, p->opt, pe64 ? 0x20b : 0x10b);
+    if (pe64)
+        p64(p, p->opt + 24, base);
+    else
+        p32(p, p->opt + 28, (uint32_t)base);
+    p32(p, p->opt + 32, 0x1000);
+    p32(p, p->opt + 36, 0x200);
+    p32(p, p->opt + 56, IMG_SIZE);
+    p32(p, p->opt + 60, 0x400);
+    p32(p, p->opt + (pe64 ? 108 : 92), 16);
+    uint32_t sect = p->opt + (pe64 ? 0xf0 : 0xe0);
+    PCODE(p, sect, ".text");
+    p32(p, sect + 8, IMG_SIZE - 0x1000);
+    p32(p, sect + 12, 0x1000);
+    p32(p, sect + 16, IMG_SIZE - 0x1000);
+    p32(p, sect + 20, 0x1000);
+    p32(p, sect + 36, 0xe0000020);
+    memset(p->img + CODE_RVA, 0xcc, 0x1000);
+}
+
+typedef struct texport {
+    const char *name;
+    uint32_t rva;
+} texport;
+
+static void pe_exports(tpe *p, const char *dll, const texport *ex, uint32_t n)
+{
+    uint32_t funcs = EXPORT_RVA + 0x40, names = funcs + 4 * n, ords = names + 4 * n;
+    uint32_t str = ords + 2 * n + 2;
+    p32(p, EXPORT_RVA + 12, str);
+    pbytes(p, str, dll, strlen(dll) + 1);
+    str += (uint32_t)strlen(dll) + 1;
+    p32(p, EXPORT_RVA + 16, 1);
+    p32(p, EXPORT_RVA + 20, n);
+    p32(p, EXPORT_RVA + 24, n);
+    p32(p, EXPORT_RVA + 28, funcs);
+    p32(p, EXPORT_RVA + 32, names);
+    p32(p, EXPORT_RVA + 36, ords);
+    for (uint32_t i = 0; i < n; i++) {
+        p32(p, funcs + 4 * i, ex[i].rva);
+        p32(p, names + 4 * i, str);
+        p16(p, ords + 2 * i, (uint16_t)i);
+        pbytes(p, str, ex[i].name, strlen(ex[i].name) + 1);
+        str += (uint32_t)strlen(ex[i].name) + 1;
+    }
+    dir_set(p, 0, EXPORT_RVA, str - EXPORT_RVA);
+}
+
+/* One RUNTIME_FUNCTION with its UNWIND_INFO bytes. */
+static void pe_pdata(tpe *p, uint32_t begin, uint32_t end, const void *unwind, size_t len)
+{
+    uint32_t ui = UNWIND_RVA + 0x20 * p->npdata;
+    pbytes(p, ui, unwind, len);
+    p32(p, PDATA_RVA + 12 * p->npdata, begin);
+    p32(p, PDATA_RVA + 12 * p->npdata + 4, end);
+    p32(p, PDATA_RVA + 12 * p->npdata + 8, ui);
+    p->npdata++;
+    dir_set(p, 3, PDATA_RVA, 12 * p->npdata);
+}
+
+/* UNWIND_INFO v1: `sub rsp,0x28` (4 bytes) -> ALLOC_SMALL 0x28 at offset 4. */
+static const uint8_t unwind_alloc28[] = {0x01, 0x04, 0x01, 0x00, 0x04, 0x42};
+/* KiUserCallbackDispatcher: no prologue; ALLOC_SMALL 0x30 (the UCALLOUT_FRAME
+ * home/argument area) then PUSH_MACHFRAME (no error code) at +0x30. */
+static const uint8_t unwind_dispatcher[] = {0x01, 0x00, 0x02, 0x00, 0x00, 0x52, 0x00, 0x0a};
+
+/* A function: sub rsp,0x28; call rel32 target; add rsp,0x28; ret.  Its
+ * return address is start + 9. */
+static void pe_caller(tpe *p, uint64_t base, uint32_t rva, uint64_t target)
+{
+    uint8_t code[] = {0x48, 0x83, 0xec, 0x28, 0xe8, 0, 0, 0, 0, 0x48, 0x83, 0xc4, 0x28, 0xc3};
+    int32_t rel = (int32_t)(int64_t)(target - (base + rva + 9));
+    for (int i = 0; i < 4; i++)
+        code[5 + i] = (uint8_t)((uint32_t)rel >> (8 * i));
+    pbytes(p, rva, code, sizeof code);
+    pe_pdata(p, rva, rva + 0x20, unwind_alloc28, sizeof unwind_alloc28);
+}
+
+/* x64 Windows 10 stub: mov r10,rcx; mov eax,SSN; test byte [7FFE0308],1;
+ * jne +3; syscall; ret; int 2e; ret.  A waiting thread rests at +0x14. */
+static void pe_stub64(tpe *p, uint32_t rva, uint32_t ssn)
+{
+    uint8_t s[] = {0x4c, 0x8b, 0xd1, 0xb8, 0, 0, 0, 0, 0xf6, 0x04, 0x25, 0x08, 0x03,
+                   0xfe, 0x7f, 0x01, 0x75, 0x03, 0x0f, 0x05, 0xc3, 0xcd, 0x2e, 0xc3};
+    for (int i = 0; i < 4; i++)
+        s[4 + i] = (uint8_t)(ssn >> (8 * i));
+    pbytes(p, rva, s, sizeof s);
+}
+
+/* ---- the x64 scenario dump ------------------------------------------------ */
+
+/* Windows 10 22H2: NtCallbackReturn 5, NtWaitForSingleObject 4,
+ * NtUserGetMessage 0x1006, NtUserMessageCall 0x1007 (lib/analysis/ssn_table.c). */
+#define BUILD 19045
+#define NTDLL 0x7ff810000000ull
+#define WIN32U 0x7ff820000000ull
+#define USER32 0x7ff830000000ull
+#define APP 0x140000000ull
+#define TEB 0x7ffd0000ull
+#define PEB 0x7ffd1000ull
+#define KCT 0x7ffd2000ull
+
+/* ntdll */
+#define N_CBRET 0x1000          /* NtCallbackReturn = ZwCallbackReturn */
+#define N_WAIT1 0x1020          /* NtWaitForSingleObject */
+#define N_DISPATCH 0x1100       /* KiUserCallbackDispatcher */
+#define N_DISPATCH_RET 0x111f   /* after its call [r9+r8*8] */
+#define N_APC 0x1200
+#define N_APC_RET 0x1204
+#define N_EXC 0x1240
+#define N_EXC_RET 0x1245
+/* win32u */
+#define W_GETMSG 0x1000
+#define W_MSGCALL 0x1020
+/* user32 */
+#define U_FNDWORD 0x1000
+#define U_FNSENT 0x1040
+#define U_GETMSG 0x1080
+#define U_WNDWAIT 0x10c0
+/* app */
+#define A_MAIN 0x1000
+#define A_MAIN2 0x1040
+#define A_APCFN 0x1080
+#define A_EXCFN 0x10c0
+#define A_PLAIN 0x1100
+
+#define WAIT_IP 0x14 /* a stub's post-syscall point */
+#define RET9 9       /* a pe_caller's return address */
+
+enum { MODE_MEMORY, MODE_CODE_ONLY, MODE_SYMBOLS, MODE_IMAGES };
+
+static void build_ntdll(tpe *p)
+{
+    pe_init(p, 1, NTDLL);
+    pe_stub64(p, N_CBRET, 5);
+    pe_stub64(p, N_WAIT1, 4);
+    /* mov rcx,[rsp+20h]; mov edx,[rsp+28h]; mov r8d,[rsp+2Ch]; mov rax,gs:[60h];
+     * mov r9,[rax+58h]; call [r9+r8*8]; xor ecx,ecx; ... */
+    PCODE(p, N_DISPATCH, "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
+                         "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58"
+                         "\x43\xff\x14\xc1\x33\xc9");
+    pe_pdata(p, N_DISPATCH, N_DISPATCH + 0x40, unwind_dispatcher, sizeof unwind_dispatcher);
+    PCODE(p, N_APC, "\xff\x54\x24\x18\xcc");        /* call [rsp+18h] */
+    PCODE(p, N_EXC, "\xe8\x00\x00\x00\x00\xcc");    /* call (next) */
+    static const texport ex[] = {
+        {"KiUserApcDispatcher", N_APC},         {"KiUserCallbackDispatcher", N_DISPATCH},
+        {"KiUserExceptionDispatcher", N_EXC},   {"NtCallbackReturn", N_CBRET},
+        {"NtWaitForSingleObject", N_WAIT1},     {"ZwCallbackReturn", N_CBRET},
+    };
+    pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
+}
+
+static void build_win32u(tpe *p)
+{
+    pe_init(p, 1, WIN32U);
+    pe_stub64(p, W_GETMSG, 0x1006);
+    pe_stub64(p, W_MSGCALL, 0x1007);
+    static const texport ex[] = {{"NtUserGetMessage", W_GETMSG},
+                                 {"NtUserMessageCall", W_MSGCALL}};
+    pe_exports(p, "win32u.dll", ex, 2);
+}
+
+static void build_user32(tpe *p)
+{
+    pe_init(p, 1, USER32);
+    pe_caller(p, USER32, U_FNDWORD, NTDLL + N_CBRET);
+    pe_caller(p, USER32, U_FNSENT, WIN32U + W_MSGCALL);
+    pe_caller(p, USER32, U_GETMSG, WIN32U + W_GETMSG);
+    pe_caller(p, USER32, U_WNDWAIT, NTDLL + N_WAIT1);
+}
+
+static void build_app(tpe *p)
+{
+    pe_init(p, 1, APP);
+    pe_caller(p, APP, A_MAIN, USER32 + U_GETMSG);
+    pe_caller(p, APP, A_MAIN2, NTDLL + N_WAIT1);
+    pe_caller(p, APP, A_APCFN, APP + A_PLAIN);
+    pe_caller(p, APP, A_EXCFN, APP + A_PLAIN);
+    PCODE(p, A_PLAIN, "\x48\x83\xec\x28\x48\x8b\xc1\x48\x83\xc4\x28\xc3");
+}
+
+/* A thread's stack: 0x1000 bytes at base. */
+#define STACK_SIZE 0x1000
+typedef struct tstack {
+    uint64_t base;
+    uint8_t b[STACK_SIZE];
+} tstack;
+
+static void s64(tstack *s, uint64_t va, uint64_t v)
+{
+    ck_assert(va >= s->base && va + 8 <= s->base + STACK_SIZE);
+    for (int i = 0; i < 8; i++)
+        s->b[va - s->base + i] = (uint8_t)(v >> (8 * i));
+}
+
+static void s32(tstack *s, uint64_t va, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        s->b[va - s->base + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A pe_caller frame at rsp (sub rsp,0x28) returning to ret. */
+static void s_frame(tstack *s, uint64_t rsp, uint64_t ret)
+{
+    s64(s, rsp + 0x28, ret);
+}
+
+/* The callback routine's frame at rsp, called by KiUserCallbackDispatcher
+ * whose UCALLOUT_FRAME follows (ApiNumber at +0x2c); its MACHINE_FRAME
+ * resumes the interrupted stub at (outer_ip, outer_rsp). */
+static void s_callback(tstack *s, uint64_t rsp, uint32_t api, uint64_t outer_ip,
+                       uint64_t outer_rsp)
+{
+    s_frame(s, rsp, NTDLL + N_DISPATCH_RET);
+    uint64_t d = rsp + 0x30;
+    s64(s, d + 0x20, 0x1234); /* Buffer */
+    s32(s, d + 0x28, 0x10);   /* Length */
+    s32(s, d + 0x2c, api);
+    s64(s, d + 0x30, outer_ip);
+    s64(s, d + 0x38, 0x33);
+    s64(s, d + 0x40, 0x246);
+    s64(s, d + 0x48, outer_rsp);
+    s64(s, d + 0x50, 0x2b);
+}
+
+/* Thread ids of the scenarios. */
+enum {
+    T_PARKED1 = 101,   /* parked at NtCallbackReturn, depth 1, from NtUserGetMessage */
+    T_PARKED2 = 102,   /* parked, depth 2: NtUserMessageCall inside NtUserGetMessage */
+    T_BLOCKED = 103,   /* in a callback (depth 1) but waiting in NtWaitForSingleObject */
+    T_APC = 104,       /* APC dispatch */
+    T_EXC = 105,       /* exception dispatch */
+    T_WAIT = 106,      /* NtWaitForSingleObject, no callback */
+    T_RAXONLY = 107,   /* RAX = 5 but the IP is ordinary code */
+    T_NOTHING = 108,   /* IP nowhere known, RAX = 5 */
+};
+
+static void add_thread(mdw *w, uint32_t tid, tstack *s, uint64_t rip, uint64_t rsp, uint64_t rax)
+{
+    mdw_regs r;
+    memset(&r, 0, sizeof r);
+    r.r[DW_AMD64_RIP] = rip;
+    r.r[DW_AMD64_RSP] = rsp;
+    r.r[DW_AMD64_RAX] = rax;
+    r.r[DW_AMD64_CS] = 0x33;
+    r.r[DW_AMD64_SS] = 0x2b;
+    uint32_t size, rva = mdw_context_amd64(w, &r, 0x10000b, &size);
+    mdw_add_thread(w, tid, TEB, s->base, s->b, STACK_SIZE, rva, size);
+}
+
+static void scenario_threads(mdw *w)
+{
+    static tstack s[8];
+    for (int i = 0; i < 8; i++) {
+        memset(&s[i], 0, sizeof s[i]);
+        s[i].base = 0x100000ull + 0x10000ull * (uint64_t)i;
+    }
+    uint64_t b;
+    /* parked, depth 1 */
+    b = s[0].base;
+    s64(&s[0], b + 0x100, USER32 + U_FNDWORD + RET9);
+    s_callback(&s[0], b + 0x108, 2, WIN32U + W_GETMSG + WAIT_IP, b + 0x200);
+    s64(&s[0], b + 0x200, USER32 + U_GETMSG + RET9);
+    s_frame(&s[0], b + 0x208, APP + A_MAIN + RET9);
+    s_frame(&s[0], b + 0x238, 0);
+    add_thread(w, T_PARKED1, &s[0], NTDLL + N_CBRET + WAIT_IP, b + 0x100, 5);
+    /* parked, depth 2 */
+    b = s[1].base;
+    s64(&s[1], b + 0x100, USER32 + U_FNDWORD + RET9);
+    s_callback(&s[1], b + 0x108, 2, WIN32U + W_MSGCALL + WAIT_IP, b + 0x200);
+    s64(&s[1], b + 0x200, USER32 + U_FNSENT + RET9);
+    s_callback(&s[1], b + 0x208, 5, WIN32U + W_GETMSG + WAIT_IP, b + 0x300);
+    s64(&s[1], b + 0x300, USER32 + U_GETMSG + RET9);
+    s_frame(&s[1], b + 0x308, APP + A_MAIN + RET9);
+    s_frame(&s[1], b + 0x338, 0);
+    add_thread(w, T_PARKED2, &s[1], NTDLL + N_CBRET + WAIT_IP, b + 0x100, 5);
+    /* in a callback, blocked in NtWaitForSingleObject */
+    b = s[2].base;
+    s64(&s[2], b + 0x100, USER32 + U_WNDWAIT + RET9);
+    s_callback(&s[2], b + 0x108, 7, WIN32U + W_GETMSG + WAIT_IP, b + 0x200);
+    s64(&s[2], b + 0x200, USER32 + U_GETMSG + RET9);
+    s_frame(&s[2], b + 0x208, APP + A_MAIN + RET9);
+    s_frame(&s[2], b + 0x238, 0);
+    add_thread(w, T_BLOCKED, &s[2], NTDLL + N_WAIT1 + WAIT_IP, b + 0x100, 4);
+    /* APC and exception dispatch: the routine returns into the dispatcher */
+    b = s[3].base;
+    s_frame(&s[3], b + 0x100, NTDLL + N_APC_RET);
+    add_thread(w, T_APC, &s[3], APP + A_APCFN + 4, b + 0x100, 0);
+    b = s[4].base;
+    s_frame(&s[4], b + 0x100, NTDLL + N_EXC_RET);
+    add_thread(w, T_EXC, &s[4], APP + A_EXCFN + 4, b + 0x100, 0);
+    /* NtWaitForSingleObject from main2 */
+    b = s[5].base;
+    s64(&s[5], b + 0x100, APP + A_MAIN2 + RET9);
+    s_frame(&s[5], b + 0x108, 0);
+    add_thread(w, T_WAIT, &s[5], NTDLL + N_WAIT1 + WAIT_IP, b + 0x100, 4);
+    /* RAX holds NtCallbackReturn's number, the IP is plain code */
+    b = s[6].base;
+    s_frame(&s[6], b + 0x100, 0);
+    add_thread(w, T_RAXONLY, &s[6], APP + A_PLAIN + 4, b + 0x100, 5);
+    /* nothing known about the IP */
+    b = s[7].base;
+    add_thread(w, T_NOTHING, &s[7], 0x12345678, b + 0x100, 5);
+}
+
+static void process_memory(mdw *w)
+{
+    static uint8_t teb[0x100], peb[0x100], kct[0x100];
+    memset(teb, 0, sizeof teb);
+    memset(peb, 0, sizeof peb);
+    memset(kct, 0, sizeof kct);
+    for (int i = 0; i < 8; i++)
+        teb[0x60 + i] = (uint8_t)(PEB >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        peb[0x58 + i] = (uint8_t)(KCT >> (8 * i));
+    const struct {
+        unsigned index;
+        uint64_t routine;
+    } table[] = {{2, USER32 + U_FNDWORD}, {5, USER32 + U_FNSENT}, {7, USER32 + U_WNDWAIT}};
+    for (size_t k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++)
+            kct[8 * table[k].index + i] = (uint8_t)(table[k].routine >> (8 * i));
+    mdw_add_memory(w, TEB, teb, sizeof teb);
+    mdw_add_memory(w, PEB, peb, sizeof peb);
+    mdw_add_memory(w, KCT, kct, sizeof kct);
+}
+
+static const uint8_t guid_ntdll[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t guid_user32[16] = {2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+typedef struct scenario {
+    char dump[512];
+    char syms[512];
+    char images[512];
+} scenario;
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    mkdir(tmp, 0755);
+}
+
+/* Breakpad debug ids: the GUID's fields in upper hex, then the age. */
+static const char ntdll_id[] = "0403020106050807090A0B0C0D0E0F101";
+static const char user32_id[] = "0403020206050807090A0B0C0D0E0F101";
+
+static void write_sym(const char *root, const char *pdb, const char *id, const char *body)
+{
+    char dir[1024], path[1100], text[2048];
+    snprintf(dir, sizeof dir, "%s/%s/%s", root, pdb, id);
+    mkdirs(dir);
+    char base[64];
+    snprintf(base, sizeof base, "%s", pdb);
+    *strrchr(base, '.') = '\0';
+    snprintf(path, sizeof path, "%s/%s.sym", dir, base);
+    int n = snprintf(text, sizeof text, "MODULE windows x86_64 %s %s\n%s", id, pdb, body);
+    write_file(path, text, (size_t)n);
+}
+
+static void build_scenario(int mode, scenario *sc)
+{
+    static tpe ntdll, win32u, user32, app;
+    build_ntdll(&ntdll);
+    build_win32u(&win32u);
+    build_user32(&user32);
+    build_app(&app);
+    const char *tmp = dw_test_tmpdir();
+    snprintf(sc->dump, sizeof sc->dump, "%s/callbacks_x64_%d.dmp", tmp, mode);
+    snprintf(sc->syms, sizeof sc->syms, "%s/cb_syms_%d", tmp, mode);
+    snprintf(sc->images, sizeof sc->images, "%s/cb_images_%d", tmp, mode);
+    mkdirs(sc->syms);
+    mkdirs(sc->images);
+    mdw *w = mdw_new();
+    mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
+    mdw_add_module(w, APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
+    mdw_add_module(w, NTDLL, IMG_SIZE, "C:\\Windows\\System32\\ntdll.dll", IMG_TS, "ntdll.pdb",
+                   guid_ntdll, 1, 0);
+    mdw_add_module(w, WIN32U, IMG_SIZE, "C:\\Windows\\System32\\win32u.dll", IMG_TS, NULL, NULL,
+                   0, 0);
+    mdw_add_module(w, USER32, IMG_SIZE, "C:\\Windows\\System32\\user32.dll", IMG_TS, "user32.pdb",
+                   guid_user32, 1, 0);
+    mdw_add_memory(w, APP, app.img, IMG_SIZE);
+    mdw_add_memory(w, USER32, user32.img, IMG_SIZE);
+    mdw_add_memory(w, WIN32U, win32u.img, IMG_SIZE);
+    if (mode == MODE_MEMORY)
+        mdw_add_memory(w, NTDLL, ntdll.img, IMG_SIZE);
+    else if (mode == MODE_CODE_ONLY) /* code bytes only: no headers, no exports */
+        mdw_add_memory(w, NTDLL + 0x1000, ntdll.img + 0x1000, 0x800);
+    else if (mode == MODE_IMAGES) {
+        char dir[1024], path[1100];
+        snprintf(dir, sizeof dir, "%s/ntdll.dll/%08X%x", sc->images, IMG_TS, IMG_SIZE);
+        mkdirs(dir);
+        snprintf(path, sizeof path, "%s/ntdll.dll", dir);
+        write_file(path, ntdll.img, IMG_SIZE);
+    }
+    process_memory(w);
+    scenario_threads(w);
+    ck_assert_int_eq(mdw_write_file(w, sc->dump), 0);
+    mdw_free(w);
+    write_sym(sc->syms, "user32.pdb", user32_id,
+              "PUBLIC 1000 0 __fnDWORD\nPUBLIC 1040 0 __fnSENTDDEMSG\n"
+              "PUBLIC 1080 0 GetMessageW\nFUNC 10c0 20 0 WndProcWait\n");
+    if (mode == MODE_SYMBOLS)
+        write_sym(sc->syms, "ntdll.pdb", ntdll_id,
+                  "PUBLIC 1000 0 ZwCallbackReturn\nPUBLIC 1020 0 NtWaitForSingleObject\n"
+                  "PUBLIC 1100 0 KiUserCallbackDispatcher\nPUBLIC 1200 0 KiUserApcDispatcher\n"
+                  "PUBLIC 1240 0 KiUserExceptionDispatcher\n");
+}
+
+/* Analyse every thread of a dump into results[] (by thread index). */
+typedef struct analysis {
+    dw_dump *dump;
+    dw_symbols *syms;
+    size_t count;
+    dw_thread_callbacks r[16];
+} analysis;
+
+static void analyse(const char *path, const char *syms, const char *images, analysis *a)
+{
+    dw_error err;
+    memset(a, 0, sizeof *a);
+    ck_assert_msg(dw_dump_open(path, NULL, &a->dump, &err) == DW_OK, "%s", err.message);
+    dw_walk_options opts = DW_WALK_OPTIONS_INIT;
+    if (syms) {
+        ck_assert_int_eq(dw_symbols_new(&a->syms), DW_OK);
+        ck_assert_int_eq(dw_symbols_add_dir(a->syms, syms), DW_OK);
+        opts.symbols = a->syms;
+    }
+    const char *dirs[1] = {images};
+    if (images) {
+        opts.image_dirs = dirs;
+        opts.image_dir_count = 1;
+    }
+    dw_callback_analyzer *an;
+    ck_assert_int_eq(dw_callback_analyzer_new(a->dump, &opts, &an), DW_OK);
+    const dw_thread *threads;
+    ck_assert_int_eq(dw_dump_threads(a->dump, &threads, &a->count), DW_OK);
+    ck_assert_uint_le(a->count, 16);
+    for (size_t i = 0; i < a->count; i++)
+        ck_assert_int_eq(dw_callback_analyze_thread(an, &threads[i], &a->r[i]), DW_OK);
+    dw_callback_analyzer_free(an);
+}
+
+static void analysis_free(analysis *a)
+{
+    dw_dump_close(a->dump);
+    dw_symbols_free(a->syms);
+}
+
+static const dw_thread_callbacks *by_tid(const analysis *a, uint32_t tid)
+{
+    for (size_t i = 0; i < a->count; i++)
+        if (a->r[i].thread_id == tid)
+            return &a->r[i];
+    ck_abort_msg("thread %u not analysed", tid);
+    return NULL;
+}
+
+static int has_evidence(const dw_thread_callbacks *r, dw_evidence_kind kind,
+                        dw_evidence_strength strength)
+{
+    for (unsigned i = 0; i < r->evidence_count; i++)
+        if (r->evidence[i].kind == kind && r->evidence[i].strength == strength)
+            return 1;
+    return 0;
+}
+
+static void expect_state(const dw_thread_callbacks *r, dw_thread_state state, unsigned depth,
+                         const char *syscall)
+{
+    ck_assert_msg(r->state == state, "tid %u: state %s, expected %s (%s)", r->thread_id,
+                  dw_thread_state_name(r->state), dw_thread_state_name(state), r->note);
+    ck_assert_uint_eq(r->callback_depth, depth);
+    ck_assert_str_eq(r->syscall, syscall);
+}
+
+static void expect_level(const dw_callback_level *lv, uint32_t api, const char *routine,
+                         const char *outer)
+{
+    ck_assert_str_eq(lv->dispatcher, "ntdll.dll!KiUserCallbackDispatcher");
+    ck_assert_uint_eq(lv->dispatcher_address, NTDLL + N_DISPATCH_RET);
+    ck_assert(lv->has_api_number);
+    ck_assert_uint_eq(lv->api_number, api);
+    ck_assert_str_eq(lv->routine, routine);
+    ck_assert_str_eq(lv->outer_syscall, outer);
+}
+
+/* The full scenario set, with ntdll's exports available (memory or image). */
+static void check_full_scenarios(const analysis *a)
+{
+    const dw_thread_callbacks *r = by_tid(a, T_PARKED1);
+    expect_state(r, DW_THREAD_PARKED, 1, "NtCallbackReturn");
+    ck_assert(has_evidence(r, DW_EVIDENCE_EXPORT, DW_STRENGTH_STRONG));
+    ck_assert(has_evidence(r, DW_EVIDENCE_REGISTER, DW_STRENGTH_WEAK));
+    ck_assert_uint_eq(r->levels[0].dispatcher_frame, 2);
+    ck_assert_uint_eq(r->levels[0].routine_address, USER32 + U_FNDWORD);
+    expect_level(&r->levels[0], 2, "user32.dll!__fnDWORD", "NtUserGetMessage");
+    ck_assert(dw_thread_callbacks_claimed(r));
+
+    r = by_tid(a, T_PARKED2);
+    expect_state(r, DW_THREAD_PARKED, 2, "NtCallbackReturn");
+    ck_assert_uint_eq(r->level_count, 2);
+    expect_level(&r->levels[0], 2, "user32.dll!__fnDWORD", "NtUserMessageCall");
+    expect_level(&r->levels[1], 5, "user32.dll!__fnSENTDDEMSG", "NtUserGetMessage");
+
+    r = by_tid(a, T_BLOCKED);
+    expect_state(r, DW_THREAD_IN_CALLBACK, 1, "NtWaitForSingleObject");
+    expect_level(&r->levels[0], 7, "user32.dll!WndProcWait", "NtUserGetMessage");
+
+    expect_state(by_tid(a, T_APC), DW_THREAD_APC_DISPATCH, 0, "");
+    expect_state(by_tid(a, T_EXC), DW_THREAD_EXCEPTION_DISPATCH, 0, "");
+    expect_state(by_tid(a, T_WAIT), DW_THREAD_SYSCALL_WAIT, 0, "NtWaitForSingleObject");
+
+    r = by_tid(a, T_RAXONLY);
+    expect_state(r, DW_THREAD_RUNNING, 0, "");
+    ck_assert(has_evidence(r, DW_EVIDENCE_REGISTER, DW_STRENGTH_WEAK));
+
+    r = by_tid(a, T_NOTHING);
+    expect_state(r, DW_THREAD_UNKNOWN, 0, "");
+    ck_assert(!dw_thread_callbacks_claimed(r));
+    ck_assert(has_evidence(r, DW_EVIDENCE_REGISTER, DW_STRENGTH_WEAK));
+    ck_assert(r->note[0] != '\0');
+}
+
+START_TEST(x64_exports_in_dump_memory)
+{
+    scenario sc;
+    build_scenario(MODE_MEMORY, &sc);
+    analysis a;
+    analyse(sc.dump, sc.syms, NULL, &a);
+    check_full_scenarios(&a);
+    /* The stub decode corroborates the export (both are reported). */
+    ck_assert(has_evidence(by_tid(&a, T_PARKED1), DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM) ||
+              by_tid(&a, T_PARKED1)->has_ssn);
+    ck_assert_uint_eq(by_tid(&a, T_PARKED1)->ssn, 5);
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(x64_exports_from_images_dir)
+{
+    scenario sc;
+    build_scenario(MODE_IMAGES, &sc);
+    analysis a;
+    analyse(sc.dump, sc.syms, sc.images, &a);
+    check_full_scenarios(&a);
+    analysis_free(&a);
+    /* Without the directory nothing names ntdll and no code is captured:
+     * nothing is claimed parked. */
+    analyse(sc.dump, sc.syms, NULL, &a);
+    for (size_t i = 0; i < a.count; i++)
+        ck_assert_int_ne(a.r[i].state, DW_THREAD_PARKED);
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(x64_stub_decode_only)
+{
+    scenario sc;
+    build_scenario(MODE_CODE_ONLY, &sc);
+    analysis a;
+    analyse(sc.dump, NULL, NULL, &a);
+    const dw_thread_callbacks *r = by_tid(&a, T_PARKED1);
+    expect_state(r, DW_THREAD_PARKED, 0, "NtCallbackReturn");
+    ck_assert(has_evidence(r, DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM));
+    ck_assert(!has_evidence(r, DW_EVIDENCE_EXPORT, DW_STRENGTH_STRONG));
+    ck_assert(!has_evidence(r, DW_EVIDENCE_SYMBOL, DW_STRENGTH_STRONG));
+    r = by_tid(&a, T_WAIT);
+    expect_state(r, DW_THREAD_SYSCALL_WAIT, 0, "NtWaitForSingleObject");
+    ck_assert(has_evidence(r, DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM));
+    /* RAX = 5 in plain code is still only a hint. */
+    expect_state(by_tid(&a, T_RAXONLY), DW_THREAD_RUNNING, 0, "");
+    expect_state(by_tid(&a, T_NOTHING), DW_THREAD_UNKNOWN, 0, "");
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(x64_symbols_only)
+{
+    scenario sc;
+    build_scenario(MODE_SYMBOLS, &sc);
+    analysis a;
+    analyse(sc.dump, sc.syms, NULL, &a);
+    const dw_thread_callbacks *r = by_tid(&a, T_PARKED1);
+    expect_state(r, DW_THREAD_PARKED, r->callback_depth, "NtCallbackReturn");
+    ck_assert(has_evidence(r, DW_EVIDENCE_SYMBOL, DW_STRENGTH_STRONG));
+    ck_assert(!has_evidence(r, DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM));
+    expect_state(by_tid(&a, T_WAIT), DW_THREAD_SYSCALL_WAIT, 0, "NtWaitForSingleObject");
+    expect_state(by_tid(&a, T_APC), DW_THREAD_APC_DISPATCH, 0, "");
+    analysis_free(&a);
+}
+END_TEST
+
+/* The negative stub: RAX equals NtCallbackReturn's number but the bytes at
+ * the IP are `mov eax,5; ret` without a syscall: not a stub. */
+START_TEST(rax_ssn_without_stub_is_not_parked)
+{
+    static tpe code;
+    pe_init(&code, 1, APP);
+    PCODE(&code, 0x1000, "\xb8\x05\x00\x00\x00\x90\x90\xc3");
+    static tstack s;
+    memset(&s, 0, sizeof s);
+    s.base = 0x100000;
+    mdw *w = mdw_new();
+    mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
+    mdw_add_module(w, APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
+    mdw_add_memory(w, APP, code.img, IMG_SIZE);
+    add_thread(w, 1, &s, APP + 0x1005, s.base + 0x100, 5);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cb_rax.dmp", dw_test_tmpdir());
+    ck_assert_int_eq(mdw_write_file(w, path), 0);
+    mdw_free(w);
+    analysis a;
+    analyse(path, NULL, NULL, &a);
+    ck_assert_int_eq(a.r[0].state, DW_THREAD_RUNNING);
+    ck_assert(has_evidence(&a.r[0], DW_EVIDENCE_REGISTER, DW_STRENGTH_WEAK));
+    ck_assert(has_evidence(&a.r[0], DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM));
+    analysis_free(&a);
+}
+END_TEST
+
+/* ---- x86 ----------------------------------------------------------------------- */
+
+#define X86_NTDLL 0x77000000u
+#define X86_APP 0x00400000u
+#define X_FAST 0x1000      /* KiFastSystemCall: mov edx,esp; sysenter */
+#define X_FASTRET 0x1004   /* KiFastSystemCallRet: ret */
+#define X_CBRET 0x1010     /* ZwCallbackReturn: mov eax,2; mov edx,7FFE0300; call [edx]; ret 0c */
+#define X_WAIT 0x1020      /* NtWaitForSingleObject, same form, number 1 */
+#define X_DISPATCH 0x1040  /* KiUserCallbackDispatcher */
+#define X_DISPATCH_RET 0x1053
+#define X_STUB_RET 12      /* after call [edx] */
+
+static void build_x86_ntdll(tpe *p)
+{
+    pe_init(p, 0, X86_NTDLL);
+    PCODE(p, X_FAST, "\x8b\xd4\x0f\x34\xc3");
+    PCODE(p, X_CBRET, "\xb8\x02\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
+    PCODE(p, X_WAIT, "\xb8\x01\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
+    /* add esp,4; pop edx; mov eax,fs:[18h]; mov eax,[eax+30h]; mov eax,[eax+2Ch];
+     * call [eax+edx*4] */
+    PCODE(p, X_DISPATCH, "\x83\xc4\x04\x5a\x64\xa1\x18\x00\x00\x00\x8b\x40\x30\x8b\x40\x2c"
+                         "\xff\x14\x90");
+    static const texport ex[] = {
+        {"KiFastSystemCall", X_FAST},        {"KiFastSystemCallRet", X_FASTRET},
+        {"KiUserCallbackDispatcher", X_DISPATCH}, {"NtCallbackReturn", X_CBRET},
+        {"NtWaitForSingleObject", X_WAIT},   {"ZwCallbackReturn", X_CBRET},
+    };
+    pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
+}
+
+static void add_x86_thread(mdw *w, uint32_t tid, tstack *s, uint32_t esp, uint32_t ebp)
+{
+    mdw_regs r;
+    memset(&r, 0, sizeof r);
+    r.r[DW_X86_EIP] = X86_NTDLL + X_FASTRET;
+    r.r[DW_X86_ESP] = esp;
+    r.r[DW_X86_EBP] = ebp;
+    uint32_t size, rva = mdw_context_x86(w, &r, 0x1000f, &size);
+    mdw_add_thread(w, tid, 0x7ffdf000, s->base, s->b, STACK_SIZE, rva, size);
+}
+
+START_TEST(x86_parked_through_kifastsystemcall)
+{
+    static tpe ntdll;
+    build_x86_ntdll(&ntdll);
+    static tstack s[2];
+    memset(s, 0, sizeof s);
+    s[0].base = 0x00100000;
+    s[1].base = 0x00200000;
+    /* parked: [esp] -> ZwCallbackReturn after call [edx]; EBP chain -> dispatcher */
+    uint32_t b = (uint32_t)s[0].base;
+    s32(&s[0], b + 0x100, X86_NTDLL + X_CBRET + X_STUB_RET);
+    s32(&s[0], b + 0x200, b + 0x300);
+    s32(&s[0], b + 0x204, X86_NTDLL + X_DISPATCH_RET);
+    s32(&s[0], b + 0x300, 0);
+    s32(&s[0], b + 0x304, 0);
+    /* waiting in NtWaitForSingleObject */
+    uint32_t c = (uint32_t)s[1].base;
+    s32(&s[1], c + 0x100, X86_NTDLL + X_WAIT + X_STUB_RET);
+    mdw *w = mdw_new();
+    mdw_system_info(w, 0, 6, 1, 7601, 2, "Service Pack 1");
+    mdw_add_module(w, X86_APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
+    mdw_add_module(w, X86_NTDLL, IMG_SIZE, "C:\\Windows\\System32\\ntdll.dll", IMG_TS, NULL,
+                   NULL, 0, 0);
+    mdw_add_memory(w, X86_NTDLL, ntdll.img, IMG_SIZE);
+    add_x86_thread(w, 11, &s[0], b + 0x100, b + 0x200);
+    add_x86_thread(w, 12, &s[1], c + 0x100, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cb_x86.dmp", dw_test_tmpdir());
+    ck_assert_int_eq(mdw_write_file(w, path), 0);
+    mdw_free(w);
+    analysis a;
+    analyse(path, NULL, NULL, &a);
+    const dw_thread_callbacks *r = by_tid(&a, 11);
+    expect_state(r, DW_THREAD_PARKED, 1, "NtCallbackReturn");
+    ck_assert(has_evidence(r, DW_EVIDENCE_EXPORT, DW_STRENGTH_STRONG));
+    ck_assert(r->has_ssn);
+    ck_assert_uint_eq(r->ssn, 2);
+    ck_assert_str_eq(r->levels[0].dispatcher, "ntdll.dll!KiUserCallbackDispatcher");
+    expect_state(by_tid(&a, 12), DW_THREAD_SYSCALL_WAIT, 0, "NtWaitForSingleObject");
+    analysis_free(&a);
+}
+END_TEST
+
+/* ---- Wine ---------------------------------------------------------------------- */
+
+static const char *wine_images(void)
+{
+    static char dir[4096];
+    const char *shared = dw_test_shared_dir();
+    if (!shared)
+        return NULL;
+    snprintf(dir, sizeof dir, "%s/wine/images", shared);
+    return dir;
+}
+
+/* The rule continues past 0xdeadbabe exactly where the reference unwind
+ * (x64_ext_normal.unwind.txt) does. */
+START_TEST(wine_rule_continues_past_fake_return)
+{
+    const char *path = dw_test_shared_path("wine/x64_ext_normal.dmp");
+    if (!path)
+        return;
+    dw_dump *dump;
+    dw_error err;
+    ck_assert_int_eq(dw_dump_open(path, NULL, &dump, &err), DW_OK);
+    const char *dirs[1] = {wine_images()};
+    dw_walk_options opts = DW_WALK_OPTIONS_INIT;
+    opts.image_dirs = dirs;
+    opts.image_dir_count = 1;
+    dw_walker *w;
+    ck_assert_int_eq(dw_walker_new(dump, &opts, &w), DW_OK);
+    const struct {
+        uint32_t tid;
+        uint64_t ret, rsp;
+    } expect[] = {{268, 0x216a25388ull, 0x1c1fa30ull}, {272, 0x216a133a1ull, 0x1e1fd10ull}};
+    for (size_t k = 0; k < 2; k++) {
+        const dw_thread *t;
+        ck_assert_int_eq(dw_dump_thread_by_id(dump, expect[k].tid, &t), DW_OK);
+        ck_assert_int_eq(dw_walker_start(w, t), DW_OK);
+        dw_frame f;
+        int found = 0;
+        for (int i = 0; i < 64 && dw_walker_next(w, &f) == DW_OK; i++)
+            if (f.ip == expect[k].ret) {
+                ck_assert_uint_eq(f.sp, expect[k].rsp);
+                ck_assert(strstr(f.reason, "wine-callback id=3") != NULL);
+                found = 1;
+                break;
+            }
+        ck_assert_msg(found, "thread %u: no frame at 0x%llx", expect[k].tid,
+                      (unsigned long long)expect[k].ret);
+    }
+    dw_walker_free(w);
+    dw_dump_close(dump);
+}
+END_TEST
+
+START_TEST(wine_window_procedure_threads)
+{
+    const char *path = dw_test_shared_path("wine/x64_ext_normal.dmp");
+    if (!path)
+        return;
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    analysis a;
+    analyse(p, NULL, wine_images(), &a);
+    ck_assert_uint_eq(a.count, 8);
+    for (size_t i = 0; i < a.count; i++) {
+        const dw_thread_callbacks *r = &a.r[i];
+        ck_assert_int_ne(r->state, DW_THREAD_PARKED);
+        if (r->thread_id != 268 && r->thread_id != 272) {
+            ck_assert_uint_eq(r->callback_depth, 0);
+            ck_assert_int_ne(r->state, DW_THREAD_IN_CALLBACK);
+            continue;
+        }
+        expect_state(r, DW_THREAD_IN_CALLBACK, 1, "NtWaitForMultipleObjects");
+        ck_assert_str_eq(r->levels[0].dispatcher, "ntdll.dll!KiUserCallbackDispatcher");
+        ck_assert(has_evidence(r, DW_EVIDENCE_EXPORT, DW_STRENGTH_STRONG));
+        ck_assert(r->levels[0].has_api_number);
+        ck_assert_uint_eq(r->levels[0].api_number, 3);
+        ck_assert_str_eq(r->levels[0].outer_syscall,
+                         r->thread_id == 268 ? "NtUserCreateWindowEx" : "NtUserGetMessage");
+    }
+    ck_assert_str_eq(by_tid(&a, 276)->syscall, "NtUserMessageCall");
+    analysis_free(&a);
+}
+END_TEST
+
+/* ---- the corpus ------------------------------------------------------------------ */
+
+START_TEST(corpus_every_thread_classified)
+{
+    const char *const *paths;
+    size_t n = corpus_dumps(&paths);
+    size_t threads = 0, states[7] = {0};
+    for (size_t i = 0; i < n; i++) {
+        dw_dump *dump;
+        dw_error err;
+        if (dw_dump_open(corpus_abs(paths[i]), NULL, &dump, &err) != DW_OK)
+            continue;
+        const dw_thread *ts;
+        size_t nt = 0;
+        if (dw_dump_threads(dump, &ts, &nt) != DW_OK && !ts)
+            nt = 0;
+        dw_callback_analyzer *an;
+        ck_assert_int_eq(dw_callback_analyzer_new(dump, NULL, &an), DW_OK);
+        for (size_t k = 0; k < nt; k++) {
+            dw_thread_callbacks r;
+            ck_assert_int_eq(dw_callback_analyze_thread(an, &ts[k], &r), DW_OK);
+            ck_assert_uint_eq(r.thread_id, ts[k].thread_id);
+            ck_assert_int_ge((int)r.state, DW_THREAD_UNKNOWN);
+            ck_assert_int_le((int)r.state, DW_THREAD_PARKED);
+            if (r.state != DW_THREAD_UNKNOWN)
+                ck_assert_msg(dw_thread_callbacks_claimed(&r), "%s tid %u: %s without evidence",
+                              paths[i], r.thread_id, dw_thread_state_name(r.state));
+            if (r.state == DW_THREAD_PARKED)
+                ck_assert(has_evidence(&r, DW_EVIDENCE_SYMBOL, DW_STRENGTH_STRONG) ||
+                          has_evidence(&r, DW_EVIDENCE_EXPORT, DW_STRENGTH_STRONG) ||
+                          has_evidence(&r, DW_EVIDENCE_STUB_DECODE, DW_STRENGTH_MEDIUM));
+            states[r.state]++;
+            threads++;
+        }
+        dw_callback_analyzer_free(an);
+        dw_dump_close(dump);
+    }
+    if (n)
+        fprintf(stderr,
+                "callbacks corpus: %zu threads: unknown %zu running %zu syscall_wait %zu "
+                "apc %zu exception %zu in_callback %zu parked %zu\n",
+                threads, states[0], states[1], states[2], states[3], states[4], states[5],
+                states[6]);
+}
+END_TEST
+
+/* ---- the CLI ------------------------------------------------------------------------- */
+
+static void run_cli(const char *const *args, cli_result *r)
+{
+    ck_assert_int_eq(cli_run(args, r), 0);
+    ck_assert_int_eq(r->signal, 0);
+}
+
+START_TEST(cli_exit_status_and_json)
+{
+    if (!cli_path())
+        return;
+    scenario sc;
+    build_scenario(MODE_MEMORY, &sc);
+    cli_result r;
+    const char *parked_json[] = {"callbacks", "--json", "--symbols", sc.syms, sc.dump, NULL};
+    run_cli(parked_json, &r);
+    ck_assert_int_eq(r.exit_code, 3);
+    ck_assert(json_is_valid(r.out, r.out_len));
+    ck_assert(strstr(r.out, "\"state\": \"parked_at_callback_return\"") != NULL);
+    ck_assert(strstr(r.out, "\"parked_count\": 2") != NULL);
+    ck_assert(strstr(r.out, "\"routine\": \"user32.dll!__fnDWORD\"") != NULL);
+    cli_result_free(&r);
+    const char *parked_text[] = {"callbacks", sc.dump, NULL};
+    run_cli(parked_text, &r);
+    ck_assert_int_eq(r.exit_code, 3);
+    ck_assert(strstr(r.out, "parked at callback return: 2") != NULL);
+    /* The parked threads come first. */
+    ck_assert(strstr(r.out, "tid: 101") < strstr(r.out, "tid: 106"));
+    cli_result_free(&r);
+    const char *stack[] = {"stack", "--json", sc.dump, NULL};
+    run_cli(stack, &r);
+    ck_assert(json_is_valid(r.out, r.out_len));
+    ck_assert(strstr(r.out, "\"callback\": {") != NULL);
+    cli_result_free(&r);
+    const char *missing[] = {"callbacks", "--images", "/nonexistent/dir", sc.dump, NULL};
+    run_cli(missing, &r);
+    ck_assert_int_eq(r.exit_code, 2);
+    cli_result_free(&r);
+}
+END_TEST
+
+START_TEST(cli_none_parked_on_wine)
+{
+    const char *path = dw_test_shared_path("wine/x64_ext_normal.dmp");
+    if (!path || !cli_path())
+        return;
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    cli_result r;
+    const char *args[] = {"callbacks", "--json", "--images", wine_images(), p, NULL};
+    run_cli(args, &r);
+    ck_assert_int_eq(r.exit_code, 0);
+    ck_assert(json_is_valid(r.out, r.out_len));
+    ck_assert(strstr(r.out, "\"state\": \"in_callback\"") != NULL);
+    ck_assert(strstr(r.out, "\"parked_count\": 0") != NULL);
+    cli_result_free(&r);
+}
+END_TEST
+
+Suite *callbacks_suite(void)
+{
+    Suite *s = suite_create("callbacks");
+    TCase *tc = tcase_create("synthetic");
+    tcase_add_test(tc, x64_exports_in_dump_memory);
+    tcase_add_test(tc, x64_exports_from_images_dir);
+    tcase_add_test(tc, x64_stub_decode_only);
+    tcase_add_test(tc, x64_symbols_only);
+    tcase_add_test(tc, rax_ssn_without_stub_is_not_parked);
+    tcase_add_test(tc, x86_parked_through_kifastsystemcall);
+    suite_add_tcase(s, tc);
+    TCase *real = tcase_create("real");
+    tcase_set_timeout(real, 600);
+    tcase_add_test(real, wine_rule_continues_past_fake_return);
+    tcase_add_test(real, wine_window_procedure_threads);
+    tcase_add_test(real, corpus_every_thread_classified);
+    suite_add_tcase(s, real);
+    TCase *cli = tcase_create("cli");
+    tcase_add_test(cli, cli_exit_status_and_json);
+    tcase_add_test(cli, cli_none_parked_on_wine);
+    suite_add_tcase(s, cli);
+    return s;
+}
