@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "../tools/bigdump.h"
 #include "cli_run.h"
 #include "corpus.h"
 #include "dumpwalk/dumpwalk.h"
@@ -555,6 +557,87 @@ START_TEST(batch_usage_errors_exit_2)
 }
 END_TEST
 
+/* ---- big dumps ------------------------------------------------------------------ */
+
+static int symstr_eq(dw_symstr s, const char *want)
+{
+    return s.len == strlen(want) && !memcmp(s.ptr, want, s.len);
+}
+
+/* A 64 MiB sparse full-memory dump from tools/bigdump.c: every thread's
+ * walk must give exactly the generated chain, found from .pdata and named
+ * from the exports of the PE images in dump memory. */
+START_TEST(generated_full_memory_dump_walks_to_its_ground_truth)
+{
+    static bigdump_truth truth;
+    bigdump_spec spec = {64ull << 20, 16, 12, 24};
+    char path[4200], err[256];
+    snprintf(path, sizeof path, "%s/big64m.dmp", dw_test_tmpdir());
+    ck_assert_msg(bigdump_write(path, &spec, &truth, err, sizeof err) == 0, "%s", err);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, truth.file_size);
+    ck_assert_uint_ge(truth.file_size, 64ull << 20);
+    ck_assert_msg(truth.bytes_written < (2u << 20), "%llu bytes written: not sparse",
+                  (unsigned long long)truth.bytes_written);
+
+    dw_dump *dump;
+    ck_assert_int_eq(dw_dump_open(path, NULL, &dump, NULL), DW_OK);
+    ck_assert_int_eq(dw_dump_check_all(dump), DW_OK);
+    const dw_memory_range *ranges;
+    size_t nranges;
+    ck_assert_int_eq(dw_memory_ranges(dump, &ranges, &nranges), DW_OK);
+    ck_assert_uint_eq(nranges, truth.range_count);
+    const dw_thread *threads;
+    size_t nthreads;
+    ck_assert_int_eq(dw_dump_threads(dump, &threads, &nthreads), DW_OK);
+    ck_assert_uint_eq(nthreads, spec.threads);
+    dw_walker *w;
+    ck_assert_int_eq(dw_walker_new(dump, NULL, &w), DW_OK);
+    size_t frames_total = 0;
+    for (size_t t = 0; t < nthreads; t++) {
+        ck_assert_uint_eq(threads[t].thread_id, truth.thread_ids[t]);
+        ck_assert_int_eq(dw_walker_start(w, &threads[t]), DW_OK);
+        dw_frame f;
+        unsigned n = 0;
+        while (dw_walker_next(w, &f) == DW_OK) {
+            ck_assert_msg(n < truth.depth[t], "thread %zu: more than %u frames", t,
+                          truth.depth[t]);
+            const bigdump_frame *want = &truth.frames[t][n];
+            char fn[64];
+            bigdump_function_name(want->module, want->function, fn, sizeof fn);
+            ck_assert_msg(f.ip == want->ip && f.sp == want->sp,
+                          "thread %zu frame %u: ip %llx sp %llx, want %llx %llx", t, n,
+                          (unsigned long long)f.ip, (unsigned long long)f.sp,
+                          (unsigned long long)want->ip, (unsigned long long)want->sp);
+            ck_assert_int_eq(f.trust, n == 0 ? DW_TRUST_CONTEXT : DW_TRUST_CFI);
+            ck_assert_ptr_nonnull(f.module);
+            ck_assert_str_eq(f.module->name, bigdump_module_name(want->module));
+            ck_assert_int_eq(f.symbol_source, DW_SYMSRC_EXPORT);
+            ck_assert_msg(symstr_eq(f.function, fn), "thread %zu frame %u: %.*s, want %s", t, n,
+                          (int)f.function.len, f.function.ptr, fn);
+            n++;
+        }
+        ck_assert_msg(n == truth.depth[t], "thread %zu: %u frames, want %u (%s)", t, n,
+                      truth.depth[t], dw_walker_stop_reason(w));
+        frames_total += n;
+    }
+    ck_assert_uint_gt(frames_total, 3 * nthreads);
+    dw_walker_free(w);
+    dw_dump_close(dump);
+
+    /* The JSON report of the same dump matches the documented schema. */
+    js_schema *s = load_schema();
+    size_t len;
+    char *doc = stack_json_of(path, 0, 0, &len);
+    expect_valid(s, doc, len, 0, "big64m.dmp");
+    ck_assert_ptr_nonnull(strstr(doc, "\"function\": \"user32_fn48\""));
+    free(doc);
+    js_schema_free(s);
+    unlink(path);
+}
+END_TEST
+
 /* ---- install ------------------------------------------------------------------ */
 
 /* The C program the README shows under "<!-- install-test: walk.c -->". */
@@ -646,6 +729,8 @@ START_TEST(installed_tree_builds_and_runs_the_readme_program)
              "\"$f\" && grep -q '^.SH SYNOPSIS' \"$f\" && grep -q '^.SH EXIT STATUS' \"$f\"",
              dest);
     sh(cmd, log);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dest);
+    sh(cmd, log);
 }
 END_TEST
 
@@ -663,6 +748,7 @@ Suite *pipeline_suite(void)
     tcase_add_test(tc, batch_line_is_the_stack_document_on_one_line);
     tcase_add_test(tc, batch_api_reports_progress_summary_and_order);
     tcase_add_test(tc, batch_usage_errors_exit_2);
+    tcase_add_test(tc, generated_full_memory_dump_walks_to_its_ground_truth);
     suite_add_tcase(s, tc);
     TCase *install = tcase_create("install");
     tcase_set_timeout(install, 600);

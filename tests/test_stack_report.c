@@ -382,7 +382,8 @@ START_TEST(human_output_has_minidump_stackwalk_structure)
     const char *md2[] = {"stack", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"), NULL};
     run_expect(md2, 0, &r);
     check_human_structure(r.out, "minidump2");
-    /* minidump-stackwalk's own lines for this dump (rust-minidump snapshot). */
+    /* minidump-stackwalk's layout for this dump (rust-minidump snapshot), with
+     * Breakpad's offsets: of the return address, not of the byte before it. */
     ck_assert_ptr_nonnull(strstr(
         r.out, "\nThread 0  (crashed) - tid: 3060\n"
                " 0  test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]\n"
@@ -390,7 +391,25 @@ START_TEST(human_output_has_minidump_stackwalk_structure)
                "     esi = 0x00000002    edi = 0x00000a28    eax = 0x00000045    ecx = 0x0012fe94\n"
                "     edx = 0x0042bc58 eflags = 0x00010246\n"
                "    Found by: given as instruction pointer in context\n"
-               " 1  test_app.exe!main [test_app.cc : 65 + 0x4]\n"));
+               " 1  test_app.exe!main [test_app.cc : 65 + 0x5]\n"));
+    /* Every frame line of Breakpad's expected output for the crashing thread. */
+    const char *expected = dw_test_shared_path("corpus/breakpad/expected/minidump2.stackwalk.out");
+    size_t exp_size;
+    char *exp = expected ? (char *)dw_test_read_file(expected, &exp_size) : NULL;
+    ck_assert_ptr_nonnull(exp);
+    exp = realloc(exp, exp_size + 1);
+    exp[exp_size] = '\0';
+    int frame_lines = 0;
+    for (char *line = strtok(exp, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] != ' ' || line[1] < '0' || line[1] > '9')
+            continue;
+        char want[512];
+        snprintf(want, sizeof want, "\n%s\n", line);
+        ck_assert_msg(strstr(r.out, want) != NULL, "Breakpad frame line missing: '%s'", line);
+        frame_lines++;
+    }
+    ck_assert_int_eq(frame_lines, 4);
+    free(exp);
     ck_assert_ptr_nonnull(strstr(r.out, "Crash address: 0x00000045\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "0x00400000 - 0x0042cfff  test_app.exe  ???  (main)\n"));
     /* Breakpad's dump-writing thread is listed but not walked. */

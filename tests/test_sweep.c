@@ -173,7 +173,9 @@ static void run_one(sweep *s, const uint8_t *data, size_t size, const char *what
     double limit = input_seconds_limit();
     snprintf(current_input, sizeof current_input, "%s", what);
     alarm((unsigned)(limit * 10) + 10);
-    hostile_options opts = {corpus_symbols(), 0, HOSTILE_REPORT_ALL, 1};
+    hostile_options opts = {corpus_symbols(), 0,
+                            env_unsigned("DW_SWEEP_REPORTS", HOSTILE_REPORT_ALL),
+                            (int)env_unsigned("DW_SWEEP_WALK", 1)};
     hostile_result res;
     double t0 = now();
     int rc = hostile_run(data, size, &opts, &res);

@@ -311,21 +311,24 @@ static void text_registers(FILE *out, const dw_context *ctx)
 }
 
 /* "module!function [file : line + 0xoff]", "module!function + 0xoff",
- * "module + 0xoff" or "0xaddress", from the most to the least known. */
+ * "module + 0xoff" or "0xaddress", from the most to the least known.
+ * As in Breakpad's minidump_stackwalk, offsets are of the address itself
+ * (a caller's return address), while the names and the line come from the
+ * call instruction before it. */
 static void text_location(FILE *out, const stack_report *r, const dw_frame *f)
 {
     uint64_t instr = frame_instruction(f);
     if (!f->module) {
-        fprintf(out, "0x%0*" PRIx64, r->addr_digits, instr);
+        fprintf(out, "0x%0*" PRIx64, r->addr_digits, f->ip);
         return;
     }
     if (!f->function.len) {
-        fprintf(out, "%s + 0x%" PRIx64, f->module->name, instr - f->module->base);
+        fprintf(out, "%s + 0x%" PRIx64, f->module->name, f->ip - f->module->base);
         return;
     }
     fprintf(out, "%s!%.*s", f->module->name, symstr_len(f->function), f->function.ptr);
     if (!f->file.len) {
-        fprintf(out, " + 0x%" PRIx64, instruction_function_offset(f));
+        fprintf(out, " + 0x%" PRIx64, f->function_offset);
         return;
     }
     dw_symstr base = symstr_basename(f->file);
@@ -333,7 +336,7 @@ static void text_location(FILE *out, const stack_report *r, const dw_frame *f)
     uint64_t start;
     /* With inlines the line shown is a call site, not the line record. */
     if (f->inline_count == 0 && line_start(r, f, instr, &start))
-        fprintf(out, " + 0x%" PRIx64, instr - start);
+        fprintf(out, " + 0x%" PRIx64, f->ip - start);
     fputc(']', out);
 }
 

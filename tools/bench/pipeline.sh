@@ -40,29 +40,43 @@ trap 'rm -rf "$work"' EXIT INT TERM
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-# batch_rate LABEL JOBS PATH...: median dumps/s over $runs runs (count from the summary line).
+# batch_rate LABEL JOBS PATH...: median dumps/s over $runs runs (count from the summary
+# line), by wall time and per CPU-second (user + system time of the process: what one core
+# does, whatever else the machine is running).
 batch_rate() {
     label=$1 jobs=$2
     shift 2
     : >"$work/rates"
+    : >"$work/cpu"
     n=0
     i=0
     while [ $i -lt "$runs" ]; do
         t0=$(now_ns)
-        "$dw" batch --jobs "$jobs" "$@" >/dev/null 2>"$work/summary" || true
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f "%U %S" -o "$work/cpu1" "$dw" batch --jobs "$jobs" "$@" \
+                >/dev/null 2>"$work/summary" || true
+        else
+            "$dw" batch --jobs "$jobs" "$@" >/dev/null 2>"$work/summary" || true
+            echo "0 0" >"$work/cpu1"
+        fi
         t1=$(now_ns)
         n=$(sed -n 's/^dumpwalk batch: \([0-9]*\) dumps.*/\1/p' "$work/summary")
         echo "$n $t0 $t1" | awk '{printf "%.1f\n", $1 / (($3 - $2) / 1e9)}' >>"$work/rates"
+        awk -v n="$n" '{c = $1 + $2; printf "%.1f\n", (c > 0 ? n / c : 0)}' "$work/cpu1" \
+            >>"$work/cpu"
         i=$((i + 1))
     done
     rate=$(median <"$work/rates")
-    echo "$label $jobs $n $rate" | awk '{printf "| %s | %d | %d | %.0f | %.0f |\n",
-        $1, $2, $3, $4, $4 / $2}'
+    cpu=$(median <"$work/cpu")
+    echo "$label $jobs $n $rate $cpu" | awk '{printf "| %s | %d | %d | %.0f | %.0f |\n",
+        $1, $2, $3, $4, $5}'
 }
 
-echo "### Batch throughput ($(nproc) CPUs, median of $runs runs, wall time of the whole command)"
+echo "### Batch throughput ($(nproc) CPUs, median of $runs runs)"
 echo
-echo "| input | --jobs | dumps | dumps/s | dumps/s per core |"
+echo "dumps/s: wall time of the whole command; per CPU-second: dumps / (user + system time)."
+echo
+echo "| input | --jobs | dumps | dumps/s | dumps per CPU-second |"
 echo "|---|---|---|---|---|"
 mkdir "$work/copies"
 i=0
