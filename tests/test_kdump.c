@@ -50,7 +50,7 @@ static const char program_source[] =
 
 typedef struct stack_ref {
     uint32_t tid;
-    int complete;       /* gdb reached the outermost frame, no "Backtrace stopped" */
+    int complete; /* gdb reached the outermost frame, no "Backtrace stopped" */
     size_t count;
     uint64_t pc[MAX_FRAMES]; /* 0 where gdb printed no address */
 } stack_ref;
@@ -151,7 +151,7 @@ static size_t walk_thread(dw_walker *w, const dw_thread *t, uint64_t *pcs, size_
 }
 
 typedef struct agreement {
-    size_t frame0_equal;     /* threads whose frame 0 (the context's IP) matches */
+    size_t frame0_equal; /* threads whose frame 0 (the context's IP) matches */
     size_t threads_compared;
     size_t threads_equal;
     size_t frames_compared;
@@ -182,8 +182,8 @@ static agreement compare_with_gdb(dw_dump *dump, const stack_ref *refs, size_t n
                 a.frames_equal++;
                 equal++;
             } else {
-                fprintf(stderr, "kdump %s: thread %u frame %zu: gdb 0x%" PRIx64
-                                " dumpwalk 0x%" PRIx64 "\n",
+                fprintf(stderr,
+                        "kdump %s: thread %u frame %zu: gdb 0x%" PRIx64 " dumpwalk 0x%" PRIx64 "\n",
                         tag, refs[i].tid, k, refs[i].pc[k], k < n ? pcs[k] : 0);
             }
         }
@@ -216,8 +216,8 @@ static void check_threads(dw_dump *dump, const stack_ref *refs, size_t nrefs)
         ck_assert(dw_context_has(&ctx, DW_AMD64_RSP) && dw_context_has(&ctx, DW_AMD64_RIP));
         /* The stack pointer lies in the thread's stack, which is in the core. */
         uint64_t sp = dw_context_sp(&ctx), word;
-        ck_assert(sp >= threads[i].stack_start && sp < threads[i].stack_start +
-                                                           threads[i].stack_size);
+        ck_assert(sp >= threads[i].stack_start &&
+                  sp < threads[i].stack_start + threads[i].stack_size);
         ck_assert_int_eq(dw_memory_read_u64(dump, sp, &word), DW_OK);
     }
     ck_assert_int_eq(dw_dump_arch(dump), DW_ARCH_AMD64);
@@ -250,8 +250,7 @@ static void check_modules(dw_dump *dump, const char *exe)
     dw_status st = dw_memory_read(dump, main_mod->base + 0x1000, from_core, 16, &got);
     if (st == DW_ERR_NOT_FOUND) {
         ck_assert_ptr_nonnull(strstr(dw_dump_last_error(dump), "missing from the core"));
-        ck_assert_uint_eq(dw_backend_read_mapped_file(dump, main_mod->base + 0x1000, from_file,
-                                                      16),
+        ck_assert_uint_eq(dw_backend_read_mapped_file(dump, main_mod->base + 0x1000, from_file, 16),
                           16);
     }
 }
@@ -274,8 +273,7 @@ static void walk_case(const char *tag, const char *cflags, double min_frame_shar
     ck_assert_uint_ge(a.threads_compared, 3);
     ck_assert_uint_eq(a.frame0_equal, a.threads_compared);
     ck_assert_msg((double)a.frames_equal >= min_frame_share * (double)a.frames_compared,
-                  "%s: %zu of %zu frames agree with gdb", tag, a.frames_equal,
-                  a.frames_compared);
+                  "%s: %zu of %zu frames agree with gdb", tag, a.frames_equal, a.frames_compared);
     dw_dump_close(dump);
 }
 
@@ -311,8 +309,7 @@ START_TEST(core_from_buffer)
     ck_assert_ptr_nonnull(bytes);
     dw_dump *dump = NULL;
     dw_error err;
-    ck_assert_msg(dw_dump_open_buffer(bytes, size, NULL, &dump, &err) == DW_OK, "%s",
-                  err.message);
+    ck_assert_msg(dw_dump_open_buffer(bytes, size, NULL, &dump, &err) == DW_OK, "%s", err.message);
     const dw_thread *threads;
     size_t count;
     ck_assert_int_eq(dw_dump_threads(dump, &threads, &count), DW_OK);

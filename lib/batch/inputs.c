@@ -176,7 +176,8 @@ static char **list_dir(const char *path, size_t *count)
         errno = ENOMEM;
         return NULL;
     }
-    qsort(names, n, sizeof *names, compare_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_names);
     *count = n;
     return names ? names : calloc(1, sizeof *names);
 }

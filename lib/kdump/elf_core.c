@@ -177,8 +177,8 @@ static int compare_segments(const void *a, const void *b)
 }
 
 /* One program header; PT_LOAD becomes a segment, PT_NOTE is parsed. */
-static dw_status read_phdr(dw_dump *dump, dw_elf_core *core, const dw_reader *file,
-                           dw_reader *ph, uint64_t ph_offset)
+static dw_status read_phdr(dw_dump *dump, dw_elf_core *core, const dw_reader *file, dw_reader *ph,
+                           uint64_t ph_offset)
 {
     dw_elf_segment s;
     uint32_t type = dw_read_u32(ph);
@@ -244,7 +244,10 @@ static dw_status normalize_segments(dw_dump *dump, dw_elf_core *core)
 static dw_status check_ident(const dw_reader *file, dw_elf_core *core, dw_error *err)
 {
     const uint8_t *id = file->data;
-    if (file->size < EHDR32_SIZE || memcmp(id, "\x7f" "ELF", 4) != 0) {
+    if (file->size < EHDR32_SIZE || memcmp(id,
+                                           "\x7f"
+                                           "ELF",
+                                           4) != 0) {
         dw_error_set(err, DW_ERR_FORMAT, "not an ELF file: %zu bytes without an ELF header",
                      file->size);
         return DW_ERR_FORMAT;
@@ -276,8 +279,7 @@ static dw_status check_ident(const dw_reader *file, dw_elf_core *core, dw_error 
     return DW_OK;
 }
 
-dw_status dw_elf_core_parse(dw_dump *dump, const dw_reader *file, dw_elf_core *out,
-                            dw_error *err)
+dw_status dw_elf_core_parse(dw_dump *dump, const dw_reader *file, dw_elf_core *out, dw_error *err)
 {
     memset(out, 0, sizeof *out);
     dw_status st = check_ident(file, out, err);
@@ -289,8 +291,8 @@ dw_status dw_elf_core_parse(dw_dump *dump, const dw_reader *file, dw_elf_core *o
     uint16_t phnum = dw_le16(h + (out->is64 ? 56 : 44));
     size_t need = out->is64 ? PHDR64_SIZE : PHDR32_SIZE;
     if (phentsize < need) {
-        dw_error_set(err, DW_ERR_FORMAT, "ELF core: program header size %u is below %zu",
-                     phentsize, need);
+        dw_error_set(err, DW_ERR_FORMAT, "ELF core: program header size %u is below %zu", phentsize,
+                     need);
         return DW_ERR_FORMAT;
     }
     uint64_t fits = phoff < file->size ? (file->size - phoff) / phentsize : 0;

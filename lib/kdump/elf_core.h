@@ -40,20 +40,19 @@ typedef struct dw_elf_mapping {
 typedef struct dw_elf_core {
     int is64;
     uint16_t machine;
-    uint16_t type;             /* ET_CORE = 4 */
-    dw_elf_segment *segments;  /* PT_LOAD, sorted by vaddr, non-overlapping */
+    uint16_t type;            /* ET_CORE = 4 */
+    dw_elf_segment *segments; /* PT_LOAD, sorted by vaddr, non-overlapping */
     size_t segment_count;
-    dw_elf_mapping *mappings;  /* NT_FILE, in note order */
+    dw_elf_mapping *mappings; /* NT_FILE, in note order */
     size_t mapping_count;
-    int has_vmcoreinfo;        /* a kernel dump (ELF vmcore) */
-    const char *os_release;    /* VMCOREINFO OSRELEASE=, or NULL */
+    int has_vmcoreinfo;     /* a kernel dump (ELF vmcore) */
+    const char *os_release; /* VMCOREINFO OSRELEASE=, or NULL */
 } dw_elf_core;
 
 /* Parse header, program headers and notes.  DW_ERR_FORMAT when the bytes are
  * not an ELF core of a supported byte order; damage (truncated segments,
  * malformed notes) is reported on the dump and parsing goes on. */
-dw_status dw_elf_core_parse(dw_dump *dump, const dw_reader *file, dw_elf_core *out,
-                            dw_error *err);
+dw_status dw_elf_core_parse(dw_dump *dump, const dw_reader *file, dw_elf_core *out, dw_error *err);
 
 /* The PT_LOAD segment containing va, or NULL. */
 const dw_elf_segment *dw_elf_segment_at(const dw_elf_core *core, uint64_t va);

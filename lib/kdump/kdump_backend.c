@@ -40,7 +40,7 @@
 
 typedef struct mapped_file {
     const char *path;
-    int fd;    /* -1 when it could not be used */
+    int fd; /* -1 when it could not be used */
     int tried;
 } mapped_file;
 
@@ -70,8 +70,7 @@ static dw_status explain_missing(dw_dump *dump, kd_state *s, uint64_t va)
         return dw_fail(dump, DW_ERR_NOT_FOUND,
                        "memory: page 0x%llx is missing from the core (segment 0x%llx-0x%llx "
                        "holds only its first 0x%llx bytes)%s%s",
-                       (unsigned long long)(va & ~(uint64_t)0xfff),
-                       (unsigned long long)seg->vaddr,
+                       (unsigned long long)(va & ~(uint64_t)0xfff), (unsigned long long)seg->vaddr,
                        (unsigned long long)(seg->vaddr + seg->memsz),
                        (unsigned long long)seg->filesz, map ? "; mapped from " : "",
                        map ? map->path : "");
@@ -88,10 +87,14 @@ static dw_status kdump_error_status(kdump_status ks)
 {
     switch (ks) {
     case KDUMP_ERR_NODATA:
-    case KDUMP_ERR_ADDRXLAT: return DW_ERR_NOT_FOUND;
-    case KDUMP_ERR_CORRUPT: return DW_ERR_DAMAGED;
-    case KDUMP_ERR_EOF: return DW_ERR_TRUNCATED;
-    default: return DW_ERR_IO;
+    case KDUMP_ERR_ADDRXLAT:
+        return DW_ERR_NOT_FOUND;
+    case KDUMP_ERR_CORRUPT:
+        return DW_ERR_DAMAGED;
+    case KDUMP_ERR_EOF:
+        return DW_ERR_TRUNCATED;
+    default:
+        return DW_ERR_IO;
     }
 }
 
@@ -165,7 +168,10 @@ static dw_status kd_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size
 static size_t file_build_id(int fd, uint8_t *out, size_t cap)
 {
     uint8_t eh[64];
-    if (pread(fd, eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh, "\x7f" "ELF", 4) != 0)
+    if (pread(fd, eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh,
+                                                                    "\x7f"
+                                                                    "ELF",
+                                                                    4) != 0)
         return 0;
     int is64 = eh[4] == 2;
     uint64_t phoff = is64 ? dw_le64(eh + 32) : dw_le32(eh + 28);
@@ -263,8 +269,7 @@ static void kd_close(dw_dump *dump)
     dump->backend_state = NULL;
 }
 
-static const dw_backend kdump_backend = {"libkdumpfile", kd_read, kd_read_mapped_file,
-                                         kd_close};
+static const dw_backend kdump_backend = {"libkdumpfile", kd_read, kd_read_mapped_file, kd_close};
 
 /* ---- threads and registers ------------------------------------------------ */
 
@@ -336,8 +341,7 @@ static dw_status fill_threads(dw_dump *dump, kd_state *s, dw_arch arch)
     dump->threads = dw_arena_calloc(&dump->arena, (size_t)n, sizeof *dump->threads);
     dump->backend_contexts = dw_arena_calloc(&dump->arena, (size_t)n, sizeof(dw_context));
     if (!dump->threads || !dump->backend_contexts)
-        return dw_fail(dump, DW_ERR_NOMEM, "out of memory for %llu threads",
-                       (unsigned long long)n);
+        return dw_fail(dump, DW_ERR_NOMEM, "out of memory for %llu threads", (unsigned long long)n);
     for (unsigned i = 0; i < n; i++) {
         char key[32];
         uint64_t pid = 0;
@@ -373,10 +377,9 @@ static void set_build_id(dw_dump *dump, dw_module *m, const uint8_t *id, size_t 
     m->cv_kind = DW_CV_ELF;
     m->code_id = hex;
     m->debug_file = m->path;
-    m->debug_id = dw_arena_printf(&dump->arena,
-                                  "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X0", dw_le32(g),
-                                  dw_le16(g + 4), dw_le16(g + 6), g[8], g[9], g[10], g[11],
-                                  g[12], g[13], g[14], g[15]);
+    m->debug_id = dw_arena_printf(&dump->arena, "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X0",
+                                  dw_le32(g), dw_le16(g + 4), dw_le16(g + 6), g[8], g[9], g[10],
+                                  g[11], g[12], g[13], g[14], g[15]);
     if (!m->debug_id)
         m->debug_id = "";
 }
@@ -388,7 +391,10 @@ static void read_module_build_id(dw_dump *dump, dw_module *m)
 {
     uint8_t eh[64], ph[MAX_IMAGE_PHDRS * 56];
     size_t got = 0;
-    if (kd_read(dump, m->base, eh, sizeof eh, &got) != DW_OK || memcmp(eh, "\x7f" "ELF", 4))
+    if (kd_read(dump, m->base, eh, sizeof eh, &got) != DW_OK || memcmp(eh,
+                                                                       "\x7f"
+                                                                       "ELF",
+                                                                       4))
         return;
     int is64 = eh[4] == 2;
     uint64_t phoff = is64 ? dw_le64(eh + 32) : dw_le32(eh + 28);
@@ -524,16 +530,16 @@ static void fill_system_info(dw_dump *dump, kd_state *s, dw_arch arch)
 {
     dw_system_info *si = &dump->system_info;
     memset(si, 0, sizeof *si);
-    si->processor_architecture = arch == DW_ARCH_AMD64 ? DW_CPU_AMD64
-                                 : arch == DW_ARCH_X86 ? DW_CPU_X86
+    si->processor_architecture = arch == DW_ARCH_AMD64   ? DW_CPU_AMD64
+                                 : arch == DW_ARCH_X86   ? DW_CPU_X86
                                  : arch == DW_ARCH_ARM64 ? DW_CPU_ARM64
-                                 : arch == DW_ARCH_ARM  ? DW_CPU_ARM
-                                                        : DW_CPU_UNKNOWN;
-    si->cpu_name = arch == DW_ARCH_AMD64 ? "amd64"
-                   : arch == DW_ARCH_X86 ? "x86"
+                                 : arch == DW_ARCH_ARM   ? DW_CPU_ARM
+                                                         : DW_CPU_UNKNOWN;
+    si->cpu_name = arch == DW_ARCH_AMD64   ? "amd64"
+                   : arch == DW_ARCH_X86   ? "x86"
                    : arch == DW_ARCH_ARM64 ? "arm64"
-                   : arch == DW_ARCH_ARM  ? "arm"
-                                          : "unknown";
+                   : arch == DW_ARCH_ARM   ? "arm"
+                                           : "unknown";
     si->platform_id = DW_PLATFORM_LINUX;
     si->os_name = "Linux";
     uint64_t cpus = 0;
@@ -546,6 +552,11 @@ static void fill_system_info(dw_dump *dump, kd_state *s, dw_arch arch)
     si->csd_version = release ? dw_arena_strdup(&dump->arena, release) : "";
     if (!si->csd_version)
         si->csd_version = "";
+}
+
+static int is_diskdump(const dw_reader *f)
+{
+    return f->size >= 8 && (!memcmp(f->data, "KDUMP   ", 8) || !memcmp(f->data, "DISKDUMP", 8));
 }
 
 /* A descriptor libkdumpfile can read: the file itself, or (for a caller's
@@ -583,7 +594,7 @@ static dw_status open_context(dw_dump *dump, kd_state *s, const char *path, dw_e
         /* libkdumpfile 0.5.1 crashes in kdump_free() after it failed to open
          * a diskdump file; such a context is left unfreed (a bounded leak on
          * a refused file) rather than crash the caller. */
-        s->leak_ctx = !s->is_elf;
+        s->leak_ctx = is_diskdump(&dump->file);
         dw_error_set(err, ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT,
                      "libkdumpfile cannot open it: %s", kdump_get_err(s->ctx));
         return ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT;
@@ -622,7 +633,7 @@ static dw_status fill_all(dw_dump *dump, kd_state *s)
 static dw_status check_diskdump_header(dw_dump *dump, dw_error *err)
 {
     const dw_reader *f = &dump->file;
-    if (f->size < 8 || (memcmp(f->data, "KDUMP   ", 8) && memcmp(f->data, "DISKDUMP", 8)))
+    if (!is_diskdump(f))
         return DW_OK;
     uint32_t version = 0;
     if (!dw_peek_u32(f, 8, &version) || version == 0 || version > 64 || f->size < 4096) {
@@ -649,7 +660,10 @@ dw_status dw_backend_open(dw_dump *dump, const char *path, dw_error *err)
     dw_status hst = check_diskdump_header(dump, err);
     if (hst != DW_OK)
         return hst;
-    s->is_elf = dump->file.size >= 4 && memcmp(dump->file.data, "\x7f" "ELF", 4) == 0;
+    s->is_elf = dump->file.size >= 4 && memcmp(dump->file.data,
+                                               "\x7f"
+                                               "ELF",
+                                               4) == 0;
     if (s->is_elf) {
         dw_status st = dw_elf_core_parse(dump, &dump->file, &s->elf, err);
         if (st != DW_OK)

@@ -62,8 +62,10 @@ batch_rate() {
         t1=$(now_ns)
         n=$(sed -n 's/^dumpwalk batch: \([0-9]*\) dumps.*/\1/p' "$work/summary")
         echo "$n $t0 $t1" | awk '{printf "%.1f\n", $1 / (($3 - $2) / 1e9)}' >>"$work/rates"
-        awk -v n="$n" '{c = $1 + $2; printf "%.1f\n", (c > 0 ? n / c : 0)}' "$work/cpu1" \
-            >>"$work/cpu"
+        # GNU time puts "Command exited with non-zero status N" first when the run
+        # reports damaged dumps (exit 1): the times are on the last line.
+        tail -n 1 "$work/cpu1" |
+            awk -v n="$n" '{c = $1 + $2; printf "%.1f\n", (c > 0 ? n / c : 0)}' >>"$work/cpu"
         i=$((i + 1))
     done
     rate=$(median <"$work/rates")
