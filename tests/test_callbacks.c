@@ -18,157 +18,8 @@
 #include "corpus.h"
 #include "dumpwalk/dumpwalk.h"
 #include "mdwriter.h"
+#include "pe_builder.h"
 #include "test_util.h"
-
-/* ---- a tiny PE builder --------------------------------------------------- */
-
-#define IMG_SIZE 0x3000
-#define IMG_TS 0x5e5e5e5eu
-#define CODE_RVA 0x1000
-#define EXPORT_RVA 0x2000
-#define PDATA_RVA 0x2800
-#define UNWIND_RVA 0x2c00
-
-typedef struct tpe {
-    uint8_t img[IMG_SIZE];
-    int pe64;
-    uint32_t nt;
-    uint32_t opt;
-    uint32_t npdata;
-} tpe;
-
-static void p16(tpe *p, uint32_t at, uint16_t v)
-{
-    p->img[at] = (uint8_t)v;
-    p->img[at + 1] = (uint8_t)(v >> 8);
-}
-static void p32(tpe *p, uint32_t at, uint32_t v)
-{
-    p16(p, at, (uint16_t)v);
-    p16(p, at + 2, (uint16_t)(v >> 16));
-}
-static void p64(tpe *p, uint32_t at, uint64_t v)
-{
-    p32(p, at, (uint32_t)v);
-    p32(p, at + 4, (uint32_t)(v >> 32));
-}
-static void pbytes(tpe *p, uint32_t at, const void *b, size_t n)
-{
-    memcpy(p->img + at, b, n);
-}
-#define PCODE(p, at, lit) pbytes(p, at, lit, sizeof(lit) - 1)
-
-static void dir_set(tpe *p, unsigned index, uint32_t rva, uint32_t size)
-{
-    uint32_t dirs = p->opt + (p->pe64 ? 112 : 96);
-    p32(p, dirs + 8 * index, rva);
-    p32(p, dirs + 8 * index + 4, size);
-}
-
-/* Headers of an image whose file layout equals its mapped layout (section
- * raw offset = RVA), so one buffer serves dump memory and --images. */
-static void pe_init(tpe *p, int pe64, uint64_t base)
-{
-    memset(p, 0, sizeof *p);
-    p->pe64 = pe64;
-    p->nt = 0x80;
-    p->opt = p->nt + 24;
-    PCODE(p, 0, "MZ");
-    p32(p, 0x3c, p->nt);
-    PCODE(p, p->nt, "PE\0\0");
-    p16(p, p->nt + 4, pe64 ? 0x8664 : 0x14c);
-    p16(p, p->nt + 6, 1);
-    p32(p, p->nt + 8, IMG_TS);
-    p16(p, p->nt + 20, pe64 ? 0xf0 : 0xe0);
-    p16(p, p->nt + 22, 0x2022);
-    p16(p, p->opt, pe64 ? 0x20b : 0x10b);
-    if (pe64)
-        p64(p, p->opt + 24, base);
-    else
-        p32(p, p->opt + 28, (uint32_t)base);
-    p32(p, p->opt + 32, 0x1000);
-    p32(p, p->opt + 36, 0x200);
-    p32(p, p->opt + 56, IMG_SIZE);
-    p32(p, p->opt + 60, 0x400);
-    p32(p, p->opt + (pe64 ? 108 : 92), 16);
-    uint32_t sect = p->opt + (pe64 ? 0xf0 : 0xe0);
-    PCODE(p, sect, ".text");
-    p32(p, sect + 8, IMG_SIZE - 0x1000);
-    p32(p, sect + 12, 0x1000);
-    p32(p, sect + 16, IMG_SIZE - 0x1000);
-    p32(p, sect + 20, 0x1000);
-    p32(p, sect + 36, 0xe0000020);
-    memset(p->img + CODE_RVA, 0xcc, 0x1000);
-}
-
-typedef struct texport {
-    const char *name;
-    uint32_t rva;
-} texport;
-
-static void pe_exports(tpe *p, const char *dll, const texport *ex, uint32_t n)
-{
-    uint32_t funcs = EXPORT_RVA + 0x40, names = funcs + 4 * n, ords = names + 4 * n;
-    uint32_t str = ords + 2 * n + 2;
-    p32(p, EXPORT_RVA + 12, str);
-    pbytes(p, str, dll, strlen(dll) + 1);
-    str += (uint32_t)strlen(dll) + 1;
-    p32(p, EXPORT_RVA + 16, 1);
-    p32(p, EXPORT_RVA + 20, n);
-    p32(p, EXPORT_RVA + 24, n);
-    p32(p, EXPORT_RVA + 28, funcs);
-    p32(p, EXPORT_RVA + 32, names);
-    p32(p, EXPORT_RVA + 36, ords);
-    for (uint32_t i = 0; i < n; i++) {
-        p32(p, funcs + 4 * i, ex[i].rva);
-        p32(p, names + 4 * i, str);
-        p16(p, ords + 2 * i, (uint16_t)i);
-        pbytes(p, str, ex[i].name, strlen(ex[i].name) + 1);
-        str += (uint32_t)strlen(ex[i].name) + 1;
-    }
-    dir_set(p, 0, EXPORT_RVA, str - EXPORT_RVA);
-}
-
-/* One RUNTIME_FUNCTION with its UNWIND_INFO bytes. */
-static void pe_pdata(tpe *p, uint32_t begin, uint32_t end, const void *unwind, size_t len)
-{
-    uint32_t ui = UNWIND_RVA + 0x20 * p->npdata;
-    pbytes(p, ui, unwind, len);
-    p32(p, PDATA_RVA + 12 * p->npdata, begin);
-    p32(p, PDATA_RVA + 12 * p->npdata + 4, end);
-    p32(p, PDATA_RVA + 12 * p->npdata + 8, ui);
-    p->npdata++;
-    dir_set(p, 3, PDATA_RVA, 12 * p->npdata);
-}
-
-/* UNWIND_INFO v1: `sub rsp,0x28` (4 bytes) -> ALLOC_SMALL 0x28 at offset 4. */
-static const uint8_t unwind_alloc28[] = {0x01, 0x04, 0x01, 0x00, 0x04, 0x42};
-/* KiUserCallbackDispatcher: no prologue; ALLOC_SMALL 0x30 (the UCALLOUT_FRAME
- * home/argument area) then PUSH_MACHFRAME (no error code) at +0x30. */
-static const uint8_t unwind_dispatcher[] = {0x01, 0x00, 0x02, 0x00, 0x00, 0x52, 0x00, 0x0a};
-
-/* A function: sub rsp,0x28; call rel32 target; add rsp,0x28; ret.  Its
- * return address is start + 9. */
-static void pe_caller(tpe *p, uint64_t base, uint32_t rva, uint64_t target)
-{
-    uint8_t code[] = {0x48, 0x83, 0xec, 0x28, 0xe8, 0, 0, 0, 0, 0x48, 0x83, 0xc4, 0x28, 0xc3};
-    int32_t rel = (int32_t)(int64_t)(target - (base + rva + 9));
-    for (int i = 0; i < 4; i++)
-        code[5 + i] = (uint8_t)((uint32_t)rel >> (8 * i));
-    pbytes(p, rva, code, sizeof code);
-    pe_pdata(p, rva, rva + 0x20, unwind_alloc28, sizeof unwind_alloc28);
-}
-
-/* x64 Windows 10 stub: mov r10,rcx; mov eax,SSN; test byte [7FFE0308],1;
- * jne +3; syscall; ret; int 2e; ret.  A waiting thread rests at +0x14. */
-static void pe_stub64(tpe *p, uint32_t rva, uint32_t ssn)
-{
-    uint8_t s[] = {0x4c, 0x8b, 0xd1, 0xb8, 0, 0, 0, 0, 0xf6, 0x04, 0x25, 0x08, 0x03,
-                   0xfe, 0x7f, 0x01, 0x75, 0x03, 0x0f, 0x05, 0xc3, 0xcd, 0x2e, 0xc3};
-    for (int i = 0; i < 4; i++)
-        s[4 + i] = (uint8_t)(ssn >> (8 * i));
-    pbytes(p, rva, s, sizeof s);
-}
 
 /* ---- the x64 scenario dump ------------------------------------------------ */
 
@@ -207,25 +58,25 @@ static void pe_stub64(tpe *p, uint32_t rva, uint32_t ssn)
 #define A_EXCFN 0x10c0
 #define A_PLAIN 0x1100
 
-#define WAIT_IP 0x14 /* a stub's post-syscall point */
-#define RET9 9       /* a pe_caller's return address */
+#define WAIT_IP PE_STUB_WAIT_IP
+#define RET9 PE_CALLER_RET
 
 enum { MODE_MEMORY, MODE_CODE_ONLY, MODE_SYMBOLS, MODE_IMAGES };
 
-static void build_ntdll(tpe *p)
+static void build_ntdll(pe_image *p)
 {
-    pe_init(p, 1, NTDLL);
+    pe_init(p, 1, NTDLL, NULL);
     pe_stub64(p, N_CBRET, 5);
     pe_stub64(p, N_WAIT1, 4);
     /* mov rcx,[rsp+20h]; mov edx,[rsp+28h]; mov r8d,[rsp+2Ch]; mov rax,gs:[60h];
      * mov r9,[rax+58h]; call [r9+r8*8]; xor ecx,ecx; ... */
-    PCODE(p, N_DISPATCH, "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
+    PE_CODE(p, N_DISPATCH, "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
                          "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58"
                          "\x43\xff\x14\xc1\x33\xc9");
-    pe_pdata(p, N_DISPATCH, N_DISPATCH + 0x40, unwind_dispatcher, sizeof unwind_dispatcher);
-    PCODE(p, N_APC, "\xff\x54\x24\x18\xcc");        /* call [rsp+18h] */
-    PCODE(p, N_EXC, "\xe8\x00\x00\x00\x00\xcc");    /* call (next) */
-    static const texport ex[] = {
+    pe_pdata(p, N_DISPATCH, N_DISPATCH + 0x40, pe_unwind_dispatcher, sizeof pe_unwind_dispatcher);
+    PE_CODE(p, N_APC, "\xff\x54\x24\x18\xcc");        /* call [rsp+18h] */
+    PE_CODE(p, N_EXC, "\xe8\x00\x00\x00\x00\xcc");    /* call (next) */
+    static const pe_export ex[] = {
         {"KiUserApcDispatcher", N_APC},         {"KiUserCallbackDispatcher", N_DISPATCH},
         {"KiUserExceptionDispatcher", N_EXC},   {"NtCallbackReturn", N_CBRET},
         {"NtWaitForSingleObject", N_WAIT1},     {"ZwCallbackReturn", N_CBRET},
@@ -233,77 +84,52 @@ static void build_ntdll(tpe *p)
     pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
 }
 
-static void build_win32u(tpe *p)
+static void build_win32u(pe_image *p)
 {
-    pe_init(p, 1, WIN32U);
+    pe_init(p, 1, WIN32U, NULL);
     pe_stub64(p, W_GETMSG, 0x1006);
     pe_stub64(p, W_MSGCALL, 0x1007);
-    static const texport ex[] = {{"NtUserGetMessage", W_GETMSG},
+    static const pe_export ex[] = {{"NtUserGetMessage", W_GETMSG},
                                  {"NtUserMessageCall", W_MSGCALL}};
     pe_exports(p, "win32u.dll", ex, 2);
 }
 
-static void build_user32(tpe *p)
+static void build_user32(pe_image *p)
 {
-    pe_init(p, 1, USER32);
-    pe_caller(p, USER32, U_FNDWORD, NTDLL + N_CBRET);
-    pe_caller(p, USER32, U_FNSENT, WIN32U + W_MSGCALL);
-    pe_caller(p, USER32, U_GETMSG, WIN32U + W_GETMSG);
-    pe_caller(p, USER32, U_WNDWAIT, NTDLL + N_WAIT1);
+    pe_init(p, 1, USER32, NULL);
+    pe_caller(p, U_FNDWORD, NTDLL + N_CBRET);
+    pe_caller(p, U_FNSENT, WIN32U + W_MSGCALL);
+    pe_caller(p, U_GETMSG, WIN32U + W_GETMSG);
+    pe_caller(p, U_WNDWAIT, NTDLL + N_WAIT1);
 }
 
-static void build_app(tpe *p)
+static void build_app(pe_image *p)
 {
-    pe_init(p, 1, APP);
-    pe_caller(p, APP, A_MAIN, USER32 + U_GETMSG);
-    pe_caller(p, APP, A_MAIN2, NTDLL + N_WAIT1);
-    pe_caller(p, APP, A_APCFN, APP + A_PLAIN);
-    pe_caller(p, APP, A_EXCFN, APP + A_PLAIN);
-    PCODE(p, A_PLAIN, "\x48\x83\xec\x28\x48\x8b\xc1\x48\x83\xc4\x28\xc3");
+    pe_init(p, 1, APP, NULL);
+    pe_caller(p, A_MAIN, USER32 + U_GETMSG);
+    pe_caller(p, A_MAIN2, NTDLL + N_WAIT1);
+    pe_caller(p, A_APCFN, APP + A_PLAIN);
+    pe_caller(p, A_EXCFN, APP + A_PLAIN);
+    PE_CODE(p, A_PLAIN, "\x48\x83\xec\x28\x48\x8b\xc1\x48\x83\xc4\x28\xc3");
 }
 
 /* A thread's stack: 0x1000 bytes at base. */
 #define STACK_SIZE 0x1000
-typedef struct tstack {
-    uint64_t base;
-    uint8_t b[STACK_SIZE];
-} tstack;
-
-static void s64(tstack *s, uint64_t va, uint64_t v)
-{
-    ck_assert(va >= s->base && va + 8 <= s->base + STACK_SIZE);
-    for (int i = 0; i < 8; i++)
-        s->b[va - s->base + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void s32(tstack *s, uint64_t va, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        s->b[va - s->base + i] = (uint8_t)(v >> (8 * i));
-}
 
 /* A pe_caller frame at rsp (sub rsp,0x28) returning to ret. */
-static void s_frame(tstack *s, uint64_t rsp, uint64_t ret)
+static void s_frame(pe_stack *s, uint64_t rsp, uint64_t ret)
 {
-    s64(s, rsp + 0x28, ret);
+    stk_put64(s, rsp + 0x28, ret);
 }
 
 /* The callback routine's frame at rsp, called by KiUserCallbackDispatcher
  * whose UCALLOUT_FRAME follows (ApiNumber at +0x2c); its MACHINE_FRAME
  * resumes the interrupted stub at (outer_ip, outer_rsp). */
-static void s_callback(tstack *s, uint64_t rsp, uint32_t api, uint64_t outer_ip,
+static void s_callback(pe_stack *s, uint64_t rsp, uint32_t api, uint64_t outer_ip,
                        uint64_t outer_rsp)
 {
     s_frame(s, rsp, NTDLL + N_DISPATCH_RET);
-    uint64_t d = rsp + 0x30;
-    s64(s, d + 0x20, 0x1234); /* Buffer */
-    s32(s, d + 0x28, 0x10);   /* Length */
-    s32(s, d + 0x2c, api);
-    s64(s, d + 0x30, outer_ip);
-    s64(s, d + 0x38, 0x33);
-    s64(s, d + 0x40, 0x246);
-    s64(s, d + 0x48, outer_rsp);
-    s64(s, d + 0x50, 0x2b);
+    stk_callout(s, rsp + 0x30, 0x1234, 0x10, api, outer_ip, outer_rsp);
 }
 
 /* Thread ids of the scenarios. */
@@ -318,7 +144,7 @@ enum {
     T_NOTHING = 108,   /* IP nowhere known, RAX = 5 */
 };
 
-static void add_thread(mdw *w, uint32_t tid, tstack *s, uint64_t rip, uint64_t rsp, uint64_t rax)
+static void add_thread(mdw *w, uint32_t tid, pe_stack *s, uint64_t rip, uint64_t rsp, uint64_t rax)
 {
     mdw_regs r;
     memset(&r, 0, sizeof r);
@@ -328,40 +154,38 @@ static void add_thread(mdw *w, uint32_t tid, tstack *s, uint64_t rip, uint64_t r
     r.r[DW_AMD64_CS] = 0x33;
     r.r[DW_AMD64_SS] = 0x2b;
     uint32_t size, rva = mdw_context_amd64(w, &r, 0x10000b, &size);
-    mdw_add_thread(w, tid, TEB, s->base, s->b, STACK_SIZE, rva, size);
+    mdw_add_thread(w, tid, TEB, s->base, s->b, s->size, rva, size);
 }
 
 static void scenario_threads(mdw *w)
 {
-    static tstack s[8];
-    for (int i = 0; i < 8; i++) {
-        memset(&s[i], 0, sizeof s[i]);
-        s[i].base = 0x100000ull + 0x10000ull * (uint64_t)i;
-    }
+    static pe_stack s[8];
+    for (int i = 0; i < 8; i++)
+        stk_init(&s[i], 0x100000ull + 0x10000ull * (uint64_t)i, STACK_SIZE);
     uint64_t b;
     /* parked, depth 1 */
     b = s[0].base;
-    s64(&s[0], b + 0x100, USER32 + U_FNDWORD + RET9);
+    stk_put64(&s[0], b + 0x100, USER32 + U_FNDWORD + RET9);
     s_callback(&s[0], b + 0x108, 2, WIN32U + W_GETMSG + WAIT_IP, b + 0x200);
-    s64(&s[0], b + 0x200, USER32 + U_GETMSG + RET9);
+    stk_put64(&s[0], b + 0x200, USER32 + U_GETMSG + RET9);
     s_frame(&s[0], b + 0x208, APP + A_MAIN + RET9);
     s_frame(&s[0], b + 0x238, 0);
     add_thread(w, T_PARKED1, &s[0], NTDLL + N_CBRET + WAIT_IP, b + 0x100, 5);
     /* parked, depth 2 */
     b = s[1].base;
-    s64(&s[1], b + 0x100, USER32 + U_FNDWORD + RET9);
+    stk_put64(&s[1], b + 0x100, USER32 + U_FNDWORD + RET9);
     s_callback(&s[1], b + 0x108, 2, WIN32U + W_MSGCALL + WAIT_IP, b + 0x200);
-    s64(&s[1], b + 0x200, USER32 + U_FNSENT + RET9);
+    stk_put64(&s[1], b + 0x200, USER32 + U_FNSENT + RET9);
     s_callback(&s[1], b + 0x208, 5, WIN32U + W_GETMSG + WAIT_IP, b + 0x300);
-    s64(&s[1], b + 0x300, USER32 + U_GETMSG + RET9);
+    stk_put64(&s[1], b + 0x300, USER32 + U_GETMSG + RET9);
     s_frame(&s[1], b + 0x308, APP + A_MAIN + RET9);
     s_frame(&s[1], b + 0x338, 0);
     add_thread(w, T_PARKED2, &s[1], NTDLL + N_CBRET + WAIT_IP, b + 0x100, 5);
     /* in a callback, blocked in NtWaitForSingleObject */
     b = s[2].base;
-    s64(&s[2], b + 0x100, USER32 + U_WNDWAIT + RET9);
+    stk_put64(&s[2], b + 0x100, USER32 + U_WNDWAIT + RET9);
     s_callback(&s[2], b + 0x108, 7, WIN32U + W_GETMSG + WAIT_IP, b + 0x200);
-    s64(&s[2], b + 0x200, USER32 + U_GETMSG + RET9);
+    stk_put64(&s[2], b + 0x200, USER32 + U_GETMSG + RET9);
     s_frame(&s[2], b + 0x208, APP + A_MAIN + RET9);
     s_frame(&s[2], b + 0x238, 0);
     add_thread(w, T_BLOCKED, &s[2], NTDLL + N_WAIT1 + WAIT_IP, b + 0x100, 4);
@@ -374,7 +198,7 @@ static void scenario_threads(mdw *w)
     add_thread(w, T_EXC, &s[4], APP + A_EXCFN + 4, b + 0x100, 0);
     /* NtWaitForSingleObject from main2 */
     b = s[5].base;
-    s64(&s[5], b + 0x100, APP + A_MAIN2 + RET9);
+    stk_put64(&s[5], b + 0x100, APP + A_MAIN2 + RET9);
     s_frame(&s[5], b + 0x108, 0);
     add_thread(w, T_WAIT, &s[5], NTDLL + N_WAIT1 + WAIT_IP, b + 0x100, 4);
     /* RAX holds NtCallbackReturn's number, the IP is plain code */
@@ -470,26 +294,26 @@ static void build_scenario(int mode, scenario *sc)
     mkdirs(sc->images);
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
-    mdw_add_module(w, APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
-    mdw_add_module(w, NTDLL, IMG_SIZE, "C:\\Windows\\System32\\ntdll.dll", IMG_TS, "ntdll.pdb",
+    mdw_add_module(w, APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
+    mdw_add_module(w, NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS, "ntdll.pdb",
                    guid_ntdll, 1, 0);
-    mdw_add_module(w, WIN32U, IMG_SIZE, "C:\\Windows\\System32\\win32u.dll", IMG_TS, NULL, NULL,
+    mdw_add_module(w, WIN32U, PE_SMALL_SIZE, "C:\\Windows\\System32\\win32u.dll", PE_SMALL_TS, NULL, NULL,
                    0, 0);
-    mdw_add_module(w, USER32, IMG_SIZE, "C:\\Windows\\System32\\user32.dll", IMG_TS, "user32.pdb",
+    mdw_add_module(w, USER32, PE_SMALL_SIZE, "C:\\Windows\\System32\\user32.dll", PE_SMALL_TS, "user32.pdb",
                    guid_user32, 1, 0);
-    mdw_add_memory(w, APP, app.img, IMG_SIZE);
-    mdw_add_memory(w, USER32, user32.img, IMG_SIZE);
-    mdw_add_memory(w, WIN32U, win32u.img, IMG_SIZE);
+    mdw_add_memory(w, APP, app.img, PE_SMALL_SIZE);
+    mdw_add_memory(w, USER32, user32.img, PE_SMALL_SIZE);
+    mdw_add_memory(w, WIN32U, win32u.img, PE_SMALL_SIZE);
     if (mode == MODE_MEMORY)
-        mdw_add_memory(w, NTDLL, ntdll.img, IMG_SIZE);
+        mdw_add_memory(w, NTDLL, ntdll.img, PE_SMALL_SIZE);
     else if (mode == MODE_CODE_ONLY) /* code bytes only: no headers, no exports */
         mdw_add_memory(w, NTDLL + 0x1000, ntdll.img + 0x1000, 0x800);
     else if (mode == MODE_IMAGES) {
         char dir[1024], path[1100];
-        snprintf(dir, sizeof dir, "%s/ntdll.dll/%08X%x", sc->images, IMG_TS, IMG_SIZE);
+        snprintf(dir, sizeof dir, "%s/ntdll.dll/%08X%x", sc->images, PE_SMALL_TS, PE_SMALL_SIZE);
         mkdirs(dir);
         snprintf(path, sizeof path, "%s/ntdll.dll", dir);
-        write_file(path, ntdll.img, IMG_SIZE);
+        write_file(path, ntdll.img, PE_SMALL_SIZE);
     }
     process_memory(w);
     scenario_threads(w);
@@ -694,15 +518,15 @@ END_TEST
 START_TEST(rax_ssn_without_stub_is_not_parked)
 {
     static tpe code;
-    pe_init(&code, 1, APP);
-    PCODE(&code, 0x1000, "\xb8\x05\x00\x00\x00\x90\x90\xc3");
-    static tstack s;
+    pe_init(&code, 1, APP, NULL);
+    PE_CODE(&code, 0x1000, "\xb8\x05\x00\x00\x00\x90\x90\xc3");
+    static pe_stack s;
     memset(&s, 0, sizeof s);
     s.base = 0x100000;
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
-    mdw_add_module(w, APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
-    mdw_add_memory(w, APP, code.img, IMG_SIZE);
+    mdw_add_module(w, APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
+    mdw_add_memory(w, APP, code.img, PE_SMALL_SIZE);
     add_thread(w, 1, &s, APP + 0x1005, s.base + 0x100, 5);
     char path[512];
     snprintf(path, sizeof path, "%s/cb_rax.dmp", dw_test_tmpdir());
@@ -729,17 +553,17 @@ END_TEST
 #define X_DISPATCH_RET 0x1053
 #define X_STUB_RET 12      /* after call [edx] */
 
-static void build_x86_ntdll(tpe *p)
+static void build_x86_ntdll(pe_image *p)
 {
-    pe_init(p, 0, X86_NTDLL);
-    PCODE(p, X_FAST, "\x8b\xd4\x0f\x34\xc3");
-    PCODE(p, X_CBRET, "\xb8\x02\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
-    PCODE(p, X_WAIT, "\xb8\x01\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
+    pe_init(p, 0, X86_NTDLL, NULL);
+    PE_CODE(p, X_FAST, "\x8b\xd4\x0f\x34\xc3");
+    PE_CODE(p, X_CBRET, "\xb8\x02\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
+    PE_CODE(p, X_WAIT, "\xb8\x01\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
     /* add esp,4; pop edx; mov eax,fs:[18h]; mov eax,[eax+30h]; mov eax,[eax+2Ch];
      * call [eax+edx*4] */
-    PCODE(p, X_DISPATCH, "\x83\xc4\x04\x5a\x64\xa1\x18\x00\x00\x00\x8b\x40\x30\x8b\x40\x2c"
+    PE_CODE(p, X_DISPATCH, "\x83\xc4\x04\x5a\x64\xa1\x18\x00\x00\x00\x8b\x40\x30\x8b\x40\x2c"
                          "\xff\x14\x90");
-    static const texport ex[] = {
+    static const pe_export ex[] = {
         {"KiFastSystemCall", X_FAST},        {"KiFastSystemCallRet", X_FASTRET},
         {"KiUserCallbackDispatcher", X_DISPATCH}, {"NtCallbackReturn", X_CBRET},
         {"NtWaitForSingleObject", X_WAIT},   {"ZwCallbackReturn", X_CBRET},
@@ -747,7 +571,7 @@ static void build_x86_ntdll(tpe *p)
     pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
 }
 
-static void add_x86_thread(mdw *w, uint32_t tid, tstack *s, uint32_t esp, uint32_t ebp)
+static void add_x86_thread(mdw *w, uint32_t tid, pe_stack *s, uint32_t esp, uint32_t ebp)
 {
     mdw_regs r;
     memset(&r, 0, sizeof r);
@@ -762,26 +586,26 @@ START_TEST(x86_parked_through_kifastsystemcall)
 {
     static tpe ntdll;
     build_x86_ntdll(&ntdll);
-    static tstack s[2];
+    static pe_stack s[2];
     memset(s, 0, sizeof s);
     s[0].base = 0x00100000;
     s[1].base = 0x00200000;
     /* parked: [esp] -> ZwCallbackReturn after call [edx]; EBP chain -> dispatcher */
     uint32_t b = (uint32_t)s[0].base;
-    s32(&s[0], b + 0x100, X86_NTDLL + X_CBRET + X_STUB_RET);
-    s32(&s[0], b + 0x200, b + 0x300);
-    s32(&s[0], b + 0x204, X86_NTDLL + X_DISPATCH_RET);
-    s32(&s[0], b + 0x300, 0);
-    s32(&s[0], b + 0x304, 0);
+    stk_put32(&s[0], b + 0x100, X86_NTDLL + X_CBRET + X_STUB_RET);
+    stk_put32(&s[0], b + 0x200, b + 0x300);
+    stk_put32(&s[0], b + 0x204, X86_NTDLL + X_DISPATCH_RET);
+    stk_put32(&s[0], b + 0x300, 0);
+    stk_put32(&s[0], b + 0x304, 0);
     /* waiting in NtWaitForSingleObject */
     uint32_t c = (uint32_t)s[1].base;
-    s32(&s[1], c + 0x100, X86_NTDLL + X_WAIT + X_STUB_RET);
+    stk_put32(&s[1], c + 0x100, X86_NTDLL + X_WAIT + X_STUB_RET);
     mdw *w = mdw_new();
     mdw_system_info(w, 0, 6, 1, 7601, 2, "Service Pack 1");
-    mdw_add_module(w, X86_APP, IMG_SIZE, "C:\\app\\app.exe", IMG_TS, NULL, NULL, 0, 0);
-    mdw_add_module(w, X86_NTDLL, IMG_SIZE, "C:\\Windows\\System32\\ntdll.dll", IMG_TS, NULL,
+    mdw_add_module(w, X86_APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
+    mdw_add_module(w, X86_NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS, NULL,
                    NULL, 0, 0);
-    mdw_add_memory(w, X86_NTDLL, ntdll.img, IMG_SIZE);
+    mdw_add_memory(w, X86_NTDLL, ntdll.img, PE_SMALL_SIZE);
     add_x86_thread(w, 11, &s[0], b + 0x100, b + 0x200);
     add_x86_thread(w, 12, &s[1], c + 0x100, 0);
     char path[512];
