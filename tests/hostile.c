@@ -396,6 +396,8 @@ static dw_status report_stack(run *r, dw_report_format fmt, FILE *out, int arg)
 
 static void one_report(run *r, report_fn fn, int arg, dw_report_format fmt, const char *what)
 {
+    if (fmt == DW_REPORT_TEXT && !(r->opts->reports & HOSTILE_REPORT_TEXT))
+        return;
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);

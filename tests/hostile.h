@@ -26,13 +26,14 @@
 enum {
     HOSTILE_REPORT_SECTIONS = 1, /* info, streams, threads, modules, memory */
     HOSTILE_REPORT_STACK = 2,    /* dw_report_stack */
-    HOSTILE_REPORT_ALL = 3,
+    HOSTILE_REPORT_TEXT = 4,     /* the text form too, not only JSON */
+    HOSTILE_REPORT_ALL = 7,
 };
 
 typedef struct hostile_options {
     dw_symbols *symbols;      /* may be NULL */
     unsigned max_frames;      /* per thread; 0: the library default */
-    unsigned reports;         /* HOSTILE_REPORT_* bits: which reports to write (text + JSON) */
+    unsigned reports;         /* HOSTILE_REPORT_* bits: which reports to write */
     int walk;                 /* non-zero: walk every thread */
 } hostile_options;
 

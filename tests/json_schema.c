@@ -86,8 +86,8 @@ static unsigned parse_types(const char *cell, size_t len, int *optional)
     return types;
 }
 
-static void add_row(js_schema *s, const char *heading, const char *name, size_t n,
-                    unsigned types, int optional)
+static void add_row(js_schema *s, const char *heading, const char *name, size_t n, unsigned types,
+                    int optional)
 {
     if (s->count == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 128;
@@ -372,8 +372,7 @@ static const char *child_table(const vctx *v, const char *parent, const char *ke
     return js_schema_rows(v->s, buf) ? buf : NULL;
 }
 
-static int check_object(vctx *v, int node, const char *const *tables, size_t nt,
-                        const char *path);
+static int check_object(vctx *v, int node, const char *const *tables, size_t nt, const char *path);
 
 static int check_member(vctx *v, const js_row *row, int node, const char *path)
 {

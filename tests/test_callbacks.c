@@ -2,7 +2,7 @@
  * callback walker rule, the callbacks report and CLI.
  *
  * Synthetic dumps carry small ntdll / win32u / user32 / app images built
- * here (export tables, real syscall stub bytes, .pdata with a machine frame
+ * with tests/pe_builder.h (export tables, real syscall stub bytes, .pdata with a machine frame
  * for KiUserCallbackDispatcher) and stacks laid out as Windows lays them:
  * routine -> KiUserCallbackDispatcher's UCALLOUT_FRAME (ApiNumber at +0x2c,
  * MACHINE_FRAME at +0x30) -> the interrupted win32u stub.  Each thread of a
@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli_run.h"
 #include "corpus.h"
@@ -210,16 +209,11 @@ static void scenario_threads(mdw *w)
     add_thread(w, T_NOTHING, &s[7], 0x12345678, b + 0x100, 5);
 }
 
+/* One TEB shared by every thread -> PEB -> KernelCallbackTable. */
 static void process_memory(mdw *w)
 {
-    static uint8_t teb[0x100], peb[0x100], kct[0x100];
-    memset(teb, 0, sizeof teb);
-    memset(peb, 0, sizeof peb);
+    static uint8_t kct[0x100];
     memset(kct, 0, sizeof kct);
-    for (int i = 0; i < 8; i++)
-        teb[0x60 + i] = (uint8_t)(PEB >> (8 * i));
-    for (int i = 0; i < 8; i++)
-        peb[0x58 + i] = (uint8_t)(KCT >> (8 * i));
     const struct {
         unsigned index;
         uint64_t routine;
@@ -227,8 +221,8 @@ static void process_memory(mdw *w)
     for (size_t k = 0; k < 3; k++)
         for (int i = 0; i < 8; i++)
             kct[8 * table[k].index + i] = (uint8_t)(table[k].routine >> (8 * i));
-    mdw_add_memory(w, TEB, teb, sizeof teb);
-    mdw_add_memory(w, PEB, peb, sizeof peb);
+    scn_add_teb64(w, TEB, PEB, 0, 0, 0, 0);
+    scn_add_peb64(w, PEB, 0, KCT);
     mdw_add_memory(w, KCT, kct, sizeof kct);
 }
 
@@ -241,47 +235,18 @@ typedef struct scenario {
     char images[512];
 } scenario;
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
-static void mkdirs(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    mkdir(tmp, 0755);
-}
-
 /* Breakpad debug ids: the GUID's fields in upper hex, then the age. */
 static const char ntdll_id[] = "0403020106050807090A0B0C0D0E0F101";
 static const char user32_id[] = "0403020206050807090A0B0C0D0E0F101";
 
 static void write_sym(const char *root, const char *pdb, const char *id, const char *body)
 {
-    char dir[1024], path[1100], text[2048];
-    snprintf(dir, sizeof dir, "%s/%s/%s", root, pdb, id);
-    mkdirs(dir);
-    char base[64];
-    snprintf(base, sizeof base, "%s", pdb);
-    *strrchr(base, '.') = '\0';
-    snprintf(path, sizeof path, "%s/%s.sym", dir, base);
-    int n = snprintf(text, sizeof text, "MODULE windows x86_64 %s %s\n%s", id, pdb, body);
-    write_file(path, text, (size_t)n);
+    ck_assert_int_eq(scn_write_sym(root, pdb, id, body), 0);
 }
 
 static void build_scenario(int mode, scenario *sc)
 {
-    static tpe ntdll, win32u, user32, app;
+    pe_image ntdll, win32u, user32, app;
     build_ntdll(&ntdll);
     build_win32u(&win32u);
     build_user32(&user32);
@@ -290,8 +255,8 @@ static void build_scenario(int mode, scenario *sc)
     snprintf(sc->dump, sizeof sc->dump, "%s/callbacks_x64_%d.dmp", tmp, mode);
     snprintf(sc->syms, sizeof sc->syms, "%s/cb_syms_%d", tmp, mode);
     snprintf(sc->images, sizeof sc->images, "%s/cb_images_%d", tmp, mode);
-    mkdirs(sc->syms);
-    mkdirs(sc->images);
+    ck_assert_int_eq(scn_mkdirs(sc->syms), 0);
+    ck_assert_int_eq(scn_mkdirs(sc->images), 0);
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
     mdw_add_module(w, APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
@@ -311,14 +276,18 @@ static void build_scenario(int mode, scenario *sc)
     else if (mode == MODE_IMAGES) {
         char dir[1024], path[1100];
         snprintf(dir, sizeof dir, "%s/ntdll.dll/%08X%x", sc->images, PE_SMALL_TS, PE_SMALL_SIZE);
-        mkdirs(dir);
+        ck_assert_int_eq(scn_mkdirs(dir), 0);
         snprintf(path, sizeof path, "%s/ntdll.dll", dir);
-        write_file(path, ntdll.img, PE_SMALL_SIZE);
+        ck_assert_int_eq(scn_write_file(path, ntdll.img, PE_SMALL_SIZE), 0);
     }
     process_memory(w);
     scenario_threads(w);
     ck_assert_int_eq(mdw_write_file(w, sc->dump), 0);
     mdw_free(w);
+    pe_free(&ntdll);
+    pe_free(&win32u);
+    pe_free(&user32);
+    pe_free(&app);
     write_sym(sc->syms, "user32.pdb", user32_id,
               "PUBLIC 1000 0 __fnDWORD\nPUBLIC 1040 0 __fnSENTDDEMSG\n"
               "PUBLIC 1080 0 GetMessageW\nFUNC 10c0 20 0 WndProcWait\n");
@@ -517,16 +486,16 @@ END_TEST
  * the IP are `mov eax,5; ret` without a syscall: not a stub. */
 START_TEST(rax_ssn_without_stub_is_not_parked)
 {
-    static tpe code;
+    pe_image code;
     pe_init(&code, 1, APP, NULL);
     PE_CODE(&code, 0x1000, "\xb8\x05\x00\x00\x00\x90\x90\xc3");
     static pe_stack s;
-    memset(&s, 0, sizeof s);
-    s.base = 0x100000;
+    stk_init(&s, 0x100000, STACK_SIZE);
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
     mdw_add_module(w, APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
     mdw_add_memory(w, APP, code.img, PE_SMALL_SIZE);
+    pe_free(&code);
     add_thread(w, 1, &s, APP + 0x1005, s.base + 0x100, 5);
     char path[512];
     snprintf(path, sizeof path, "%s/cb_rax.dmp", dw_test_tmpdir());
@@ -579,17 +548,16 @@ static void add_x86_thread(mdw *w, uint32_t tid, pe_stack *s, uint32_t esp, uint
     r.r[DW_X86_ESP] = esp;
     r.r[DW_X86_EBP] = ebp;
     uint32_t size, rva = mdw_context_x86(w, &r, 0x1000f, &size);
-    mdw_add_thread(w, tid, 0x7ffdf000, s->base, s->b, STACK_SIZE, rva, size);
+    mdw_add_thread(w, tid, 0x7ffdf000, s->base, s->b, s->size, rva, size);
 }
 
 START_TEST(x86_parked_through_kifastsystemcall)
 {
-    static tpe ntdll;
+    pe_image ntdll;
     build_x86_ntdll(&ntdll);
     static pe_stack s[2];
-    memset(s, 0, sizeof s);
-    s[0].base = 0x00100000;
-    s[1].base = 0x00200000;
+    stk_init(&s[0], 0x00100000, STACK_SIZE);
+    stk_init(&s[1], 0x00200000, STACK_SIZE);
     /* parked: [esp] -> ZwCallbackReturn after call [edx]; EBP chain -> dispatcher */
     uint32_t b = (uint32_t)s[0].base;
     stk_put32(&s[0], b + 0x100, X86_NTDLL + X_CBRET + X_STUB_RET);
@@ -606,6 +574,7 @@ START_TEST(x86_parked_through_kifastsystemcall)
     mdw_add_module(w, X86_NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS, NULL,
                    NULL, 0, 0);
     mdw_add_memory(w, X86_NTDLL, ntdll.img, PE_SMALL_SIZE);
+    pe_free(&ntdll);
     add_x86_thread(w, 11, &s[0], b + 0x100, b + 0x200);
     add_x86_thread(w, 12, &s[1], c + 0x100, 0);
     char path[512];

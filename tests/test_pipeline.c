@@ -52,15 +52,14 @@ static void expect_valid(const js_schema *s, const char *text, size_t len, int b
     static const char *const stack_roots[] = {"Top level"};
     static const char *const line_roots[] = {"Batch line", "Top level"};
     char why[512];
-    int ok = batch_line ? js_validate(s, text, len, line_roots, 2, stack_links, LINK_COUNT, why,
-                                      sizeof why)
-                        : js_validate(s, text, len, stack_roots, 1, stack_links, LINK_COUNT,
-                                      why, sizeof why);
+    int ok =
+        batch_line
+            ? js_validate(s, text, len, line_roots, 2, stack_links, LINK_COUNT, why, sizeof why)
+            : js_validate(s, text, len, stack_roots, 1, stack_links, LINK_COUNT, why, sizeof why);
     ck_assert_msg(ok, "%s: %s", what, why);
 }
 
-static void expect_valid_failure(const js_schema *s, const char *text, size_t len,
-                                 const char *what)
+static void expect_valid_failure(const js_schema *s, const char *text, size_t len, const char *what)
 {
     static const char *const roots[] = {"Batch failure object"};
     char why[512];
@@ -161,11 +160,10 @@ START_TEST(docs_schema_tables_are_read)
         const char *table;
         size_t min_rows;
     } tables[] = {
-        {"Top level", 15},       {"System info object", 6},   {"Crash info object", 4},
-        {"Thread object", 8},    {"Frame object", 16},        {"Inline object", 3},
-        {"Module object", 12},   {"Unloaded module object", 3}, {"Handle object", 7},
-        {"Batch line", 1},       {"Batch failure object", 4},
-        {"`health` (every document)", 2},
+        {"Top level", 15},     {"System info object", 6},     {"Crash info object", 4},
+        {"Thread object", 8},  {"Frame object", 16},          {"Inline object", 3},
+        {"Module object", 12}, {"Unloaded module object", 3}, {"Handle object", 7},
+        {"Batch line", 1},     {"Batch failure object", 4},   {"`health` (every document)", 2},
     };
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         ck_assert_msg(js_schema_rows(s, tables[i].table) >= tables[i].min_rows,
@@ -188,8 +186,8 @@ START_TEST(schema_check_rejects_undocumented_missing_and_mistyped_members)
     /* An extra member. */
     char *bad = malloc(len + 64);
     snprintf(bad, len + 64, "{\"surprise\":1,%s", doc + 1);
-    ck_assert(!js_validate(s, bad, strlen(bad), roots, 1, stack_links, LINK_COUNT, why,
-                           sizeof why));
+    ck_assert(
+        !js_validate(s, bad, strlen(bad), roots, 1, stack_links, LINK_COUNT, why, sizeof why));
     ck_assert_msg(strstr(why, "surprise") != NULL, "%s", why);
     /* A documented member missing: rename "status". */
     strcpy(bad, doc);
@@ -263,10 +261,10 @@ START_TEST(handles_and_unloaded_modules_are_reported)
     size_t len;
     char *doc = stack_json_of(path, 0, 0, &len);
     expect_valid(s, doc, len, 0, "handles.dmp");
-    ck_assert_msg(strstr(doc, "\"handle\": \"0x4\",\n      \"type_name\": \"File\",\n"
-                              "      \"object_name\": \"\\\\Device\\\\HarddiskVolume3\\\\log.txt\"") !=
-                      NULL,
-                  "%s", doc);
+    ck_assert_msg(
+        strstr(doc, "\"handle\": \"0x4\",\n      \"type_name\": \"File\",\n"
+                    "      \"object_name\": \"\\\\Device\\\\HarddiskVolume3\\\\log.txt\"") != NULL,
+        "%s", doc);
     ck_assert_ptr_nonnull(strstr(doc, "\"granted_access\": \"0x1f0003\""));
     ck_assert_ptr_nonnull(strstr(doc, "\"type_name\": \"Event\",\n      \"object_name\": null"));
     ck_assert_ptr_nonnull(strstr(doc, "\"filename\": \"gone.dll\""));
@@ -396,8 +394,7 @@ START_TEST(batch_writes_lines_in_input_order_with_failure_objects)
         line_member(starts[i], lens[i], "path", path, sizeof path);
         line_member(starts[i], lens[i], "status", status, sizeof status);
         size_t pl = strlen(path), sl = strlen(want[i].suffix);
-        ck_assert_msg(pl >= sl && !strcmp(path + pl - sl, want[i].suffix), "line %zu: %s", i,
-                      path);
+        ck_assert_msg(pl >= sl && !strcmp(path + pl - sl, want[i].suffix), "line %zu: %s", i, path);
         ck_assert_str_eq(status, want[i].status);
         if (!strncmp(status, "ERROR_", 6) && strcmp(status, "ERROR_NO_THREAD_LIST") != 0)
             expect_valid_failure(s, starts[i], lens[i], path);
@@ -601,8 +598,7 @@ START_TEST(generated_full_memory_dump_walks_to_its_ground_truth)
         dw_frame f;
         unsigned n = 0;
         while (dw_walker_next(w, &f) == DW_OK) {
-            ck_assert_msg(n < truth.depth[t], "thread %zu: more than %u frames", t,
-                          truth.depth[t]);
+            ck_assert_msg(n < truth.depth[t], "thread %zu: more than %u frames", t, truth.depth[t]);
             const bigdump_frame *want = &truth.frames[t][n];
             char fn[64];
             bigdump_function_name(want->module, want->function, fn, sizeof fn);
@@ -686,8 +682,11 @@ START_TEST(installed_tree_builds_and_runs_the_readme_program)
     snprintf(cmd, sizeof cmd, "meson install -C '%s' --no-rebuild --destdir '%s'", build, dest);
     sh(cmd, log);
     /* Everything the install story promises is in place. */
-    static const char *const wanted[] = {"bin/dumpwalk", "man1/dumpwalk.1", "libdumpwalk.a",
-                                         "libdumpwalk.so", "dumpwalk.pc",
+    static const char *const wanted[] = {"bin/dumpwalk",
+                                         "man1/dumpwalk.1",
+                                         "libdumpwalk.a",
+                                         "libdumpwalk.so",
+                                         "dumpwalk.pc",
                                          "include/dumpwalk/dumpwalk.h",
                                          "include/dumpwalk/batch.h"};
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {

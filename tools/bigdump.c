@@ -14,20 +14,20 @@
 #include <unistd.h>
 
 #define BLOCK 4096u
-#define STACK_SIZE 0x10000u         /* bytes captured per thread stack */
+#define STACK_SIZE 0x10000u /* bytes captured per thread stack */
 #define STACK_VA0 0x000000a000000000ull
 #define STACK_STRIDE 0x100000ull
-#define HEAP_REGION 0x100000ull     /* one Memory64List range of heap */
+#define HEAP_REGION 0x100000ull /* one Memory64List range of heap */
 #define HEAP_VA0 0x0000020000000000ull
 #define HEAP_STRIDE 0x200000ull
 #define MODULE_VA0 0x00007ff700000000ull
-#define MODULE_STRIDE 0x1000000ull  /* 16 MiB: rel32 calls reach every module */
-#define IMAGE_SIZE 0x20000u         /* SizeOfImage of every module */
+#define MODULE_STRIDE 0x1000000ull /* 16 MiB: rel32 calls reach every module */
+#define IMAGE_SIZE 0x20000u        /* SizeOfImage of every module */
 
 /* Image layout (RVAs). */
 #define PE_NT 0x80u
 #define TEXT_RVA 0x1000u
-#define FUNC_SIZE 0x40u             /* bytes between function starts */
+#define FUNC_SIZE 0x40u /* bytes between function starts */
 #define RDATA_RVA 0x2000u
 #define EXP_FUNCS (RDATA_RVA + 0x40u)
 #define EXP_NAMES (EXP_FUNCS + 4u * BIGDUMP_FUNCTIONS)
@@ -45,15 +45,15 @@
 #define CALL_OFFSET 4u
 #define RETURN_OFFSET 9u
 #define BODY_SIZE 15u
-#define FRAME_SIZE 0x30u            /* 0x28 allocated + the return address */
+#define FRAME_SIZE 0x30u /* 0x28 allocated + the return address */
 
 #define CONTEXT_SIZE 1232u
-#define CONTEXT_FLAGS 0x10000bu     /* CONTEXT_AMD64 | CONTROL | INTEGER | FLOATING_POINT */
+#define CONTEXT_FLAGS 0x10000bu /* CONTEXT_AMD64 | CONTROL | INTEGER | FLOATING_POINT */
 #define THREAD_SIZE 48u
 #define MODULE_SIZE 108u
 #define EXCEPTION_SIZE 168u
 #define SYSINFO_SIZE 56u
-#define NAME_STRING_SIZE 128u       /* MINIDUMP_STRING slot per module path */
+#define NAME_STRING_SIZE 128u /* MINIDUMP_STRING slot per module path */
 
 static const char *const module_names[16] = {
     "app.exe",      "ntdll.dll",    "kernel32.dll", "kernelbase.dll",
@@ -125,11 +125,11 @@ static void pe_headers(uint8_t *img, unsigned m)
     memcpy(nt, "PE\0\0", 4);
     uint8_t *fh = nt + 4; /* IMAGE_FILE_HEADER */
     put16(fh + 0, 0x8664);
-    put16(fh + 2, 3);                   /* sections */
-    put32(fh + 4, 0x60000000u + m);     /* TimeDateStamp */
-    put16(fh + 16, 240);                /* SizeOfOptionalHeader (PE32+) */
+    put16(fh + 2, 3);                       /* sections */
+    put32(fh + 4, 0x60000000u + m);         /* TimeDateStamp */
+    put16(fh + 16, 240);                    /* SizeOfOptionalHeader (PE32+) */
     put16(fh + 18, m == 0 ? 0x22 : 0x2022); /* EXECUTABLE|LARGE_ADDRESS_AWARE (|DLL) */
-    uint8_t *oh = fh + 20;              /* IMAGE_OPTIONAL_HEADER64 */
+    uint8_t *oh = fh + 20;                  /* IMAGE_OPTIONAL_HEADER64 */
     put16(oh + 0, 0x20b);
     put32(oh + 16, TEXT_RVA);           /* AddressOfEntryPoint */
     put32(oh + 20, TEXT_RVA);           /* BaseOfCode */
@@ -157,10 +157,10 @@ static void pe_headers(uint8_t *img, unsigned m)
     uint8_t *sh = oh + 240;
     for (int i = 0; i < 3; i++, sh += 40) {
         memcpy(sh, sections[i].name, strlen(sections[i].name));
-        put32(sh + 8, sections[i].size);  /* VirtualSize */
-        put32(sh + 12, sections[i].rva);  /* VirtualAddress */
+        put32(sh + 8, sections[i].size);                      /* VirtualSize */
+        put32(sh + 12, sections[i].rva);                      /* VirtualAddress */
         put32(sh + 16, (sections[i].size + 0x1ff) & ~0x1ffu); /* SizeOfRawData */
-        put32(sh + 20, sections[i].rva);  /* PointerToRawData */
+        put32(sh + 20, sections[i].rva);                      /* PointerToRawData */
         put32(sh + 36, sections[i].flags);
     }
 }
@@ -188,9 +188,9 @@ static void pe_exports(uint8_t *img, unsigned m)
     uint8_t *dir = img + RDATA_RVA;
     put32(dir + 4, 0x60000000u + m);
     put32(dir + 12, EXP_DLLNAME);
-    put32(dir + 16, 1);                  /* ordinal base */
-    put32(dir + 20, BIGDUMP_FUNCTIONS);  /* NumberOfFunctions */
-    put32(dir + 24, BIGDUMP_FUNCTIONS);  /* NumberOfNames */
+    put32(dir + 16, 1);                 /* ordinal base */
+    put32(dir + 20, BIGDUMP_FUNCTIONS); /* NumberOfFunctions */
+    put32(dir + 24, BIGDUMP_FUNCTIONS); /* NumberOfNames */
     put32(dir + 28, EXP_FUNCS);
     put32(dir + 32, EXP_NAMES);
     put32(dir + 36, EXP_ORDS);
@@ -274,7 +274,7 @@ static int plan(const bigdump_spec *spec, layout *L, char *err, size_t err_size)
     size_t heap_max = (size_t)(spec->size / HEAP_REGION) + 1;
     uint32_t off = 32 + 5 * 12; /* header, directory of 5 streams */
     L->sysinfo = off;
-    off += SYSINFO_SIZE + 8;    /* + the empty CSDVersion string */
+    off += SYSINFO_SIZE + 8; /* + the empty CSDVersion string */
     L->threadlist = off;
     off += 4 + THREAD_SIZE * L->threads;
     L->modulelist = off;
@@ -293,10 +293,10 @@ static int plan(const bigdump_spec *spec, layout *L, char *err, size_t err_size)
         return -1;
     }
     L->data_rva = align_up(L->memlist + list_max, BLOCK);
-    uint64_t fixed = L->data_rva + (uint64_t)STACK_SIZE * L->threads +
-                     (uint64_t)IMAGE_SIZE * L->modules;
-    L->heap_count = spec->size > fixed ? (size_t)((spec->size - fixed + HEAP_REGION - 1) /
-                                                  HEAP_REGION) : 0;
+    uint64_t fixed =
+        L->data_rva + (uint64_t)STACK_SIZE * L->threads + (uint64_t)IMAGE_SIZE * L->modules;
+    L->heap_count =
+        spec->size > fixed ? (size_t)((spec->size - fixed + HEAP_REGION - 1) / HEAP_REGION) : 0;
     if (L->heap_count > heap_max)
         L->heap_count = heap_max;
     L->range_count = L->threads + L->heap_count + L->modules;
@@ -315,8 +315,7 @@ static uint64_t stack_va(unsigned t)
 }
 
 /* The chain of thread t, outermost first, and its stack bytes. */
-static void build_stack(const bigdump_spec *spec, unsigned t, uint8_t *stack,
-                        bigdump_truth *truth)
+static void build_stack(const bigdump_spec *spec, unsigned t, uint8_t *stack, bigdump_truth *truth)
 {
     unsigned depth = 2 + (t * 7 + 3) % (spec->max_depth - 1);
     unsigned mods[BIGDUMP_MAX_DEPTH], funcs[BIGDUMP_MAX_DEPTH];
@@ -351,13 +350,13 @@ static void build_stack(const bigdump_spec *spec, unsigned t, uint8_t *stack,
 static void put_context(uint8_t *c, const bigdump_frame *top, unsigned t)
 {
     put32(c + 0x30, CONTEXT_FLAGS);
-    put16(c + 0x38, 0x33);              /* SegCs */
-    put16(c + 0x42, 0x2b);              /* SegSs */
-    put32(c + 0x44, 0x246);             /* EFlags */
-    put64(c + 0x78, 0x45);              /* Rax */
-    put64(c + 0x80, t);                 /* Rcx */
-    put64(c + 0x98, top->sp);           /* Rsp */
-    put64(c + 0xf8, top->ip);           /* Rip */
+    put16(c + 0x38, 0x33);    /* SegCs */
+    put16(c + 0x42, 0x2b);    /* SegSs */
+    put32(c + 0x44, 0x246);   /* EFlags */
+    put64(c + 0x78, 0x45);    /* Rax */
+    put64(c + 0x80, t);       /* Rcx */
+    put64(c + 0x98, top->sp); /* Rsp */
+    put64(c + 0xf8, top->ip); /* Rip */
 }
 
 static void put_string(uint8_t *p, const char *s)
@@ -370,31 +369,30 @@ static void put_string(uint8_t *p, const char *s)
 
 static void put_streams(uint8_t *s, const layout *L, const bigdump_truth *truth)
 {
-    put32(s + 0, 0x504d444d);           /* 'MDMP' */
+    put32(s + 0, 0x504d444d); /* 'MDMP' */
     put32(s + 4, 0xa793);
     put32(s + 8, 5);
     put32(s + 12, 32);
-    put32(s + 20, 0x65000000);          /* TimeDateStamp */
-    put64(s + 24, 0x2 | 0x4 | 0x800);   /* WithFullMemory | WithHandleData | WithFullMemoryInfo */
+    put32(s + 20, 0x65000000);        /* TimeDateStamp */
+    put64(s + 24, 0x2 | 0x4 | 0x800); /* WithFullMemory | WithHandleData | WithFullMemoryInfo */
     static const uint32_t types[5] = {7, 3, 4, 6, 9};
     uint32_t rvas[5] = {L->sysinfo, L->threadlist, L->modulelist, L->exception, L->memlist};
-    uint32_t sizes[5] = {SYSINFO_SIZE, 4 + THREAD_SIZE * L->threads,
-                         4 + MODULE_SIZE * L->modules, EXCEPTION_SIZE,
-                         (uint32_t)(16 + 16 * L->range_count)};
+    uint32_t sizes[5] = {SYSINFO_SIZE, 4 + THREAD_SIZE * L->threads, 4 + MODULE_SIZE * L->modules,
+                         EXCEPTION_SIZE, (uint32_t)(16 + 16 * L->range_count)};
     for (int i = 0; i < 5; i++) {
         put32(s + 32 + 12 * i, types[i]);
         put32(s + 32 + 12 * i + 4, sizes[i]);
         put32(s + 32 + 12 * i + 8, rvas[i]);
     }
     uint8_t *si = s + L->sysinfo;
-    put16(si + 0, 9);                   /* PROCESSOR_ARCHITECTURE_AMD64 */
+    put16(si + 0, 9); /* PROCESSOR_ARCHITECTURE_AMD64 */
     put16(si + 2, 6);
     put16(si + 4, 0x9e0a);
-    si[6] = 16;                         /* processors */
-    si[7] = 1;                          /* VER_NT_WORKSTATION */
+    si[6] = 16; /* processors */
+    si[7] = 1;  /* VER_NT_WORKSTATION */
     put32(si + 8, 10);
     put32(si + 16, 19045);
-    put32(si + 20, 2);                  /* VER_PLATFORM_WIN32_NT */
+    put32(si + 20, 2);                         /* VER_PLATFORM_WIN32_NT */
     put32(si + 24, L->sysinfo + SYSINFO_SIZE); /* CSDVersionRva: "" */
 
     uint8_t *tl = s + L->threadlist;
@@ -402,8 +400,8 @@ static void put_streams(uint8_t *s, const layout *L, const bigdump_truth *truth)
     for (unsigned t = 0; t < L->threads; t++) {
         uint8_t *th = tl + 4 + THREAD_SIZE * t;
         put32(th + 0, truth->thread_ids[t]);
-        put32(th + 12, 8);               /* Priority */
-        put32(th + 8, 0x20);             /* NORMAL_PRIORITY_CLASS */
+        put32(th + 12, 8);                                  /* Priority */
+        put32(th + 8, 0x20);                                /* NORMAL_PRIORITY_CLASS */
         put64(th + 16, 0x000000b000000000ull + 0x2000 * t); /* Teb */
         put64(th + 24, stack_va(t));
         put32(th + 32, STACK_SIZE);
@@ -429,10 +427,10 @@ static void put_streams(uint8_t *s, const layout *L, const bigdump_truth *truth)
 
     uint8_t *ex = s + L->exception;
     put32(ex + 0, truth->thread_ids[0]);
-    put32(ex + 8, 0xc0000005);           /* EXCEPTION_ACCESS_VIOLATION */
+    put32(ex + 8, 0xc0000005); /* EXCEPTION_ACCESS_VIOLATION */
     put64(ex + 24, truth->frames[0][0].ip);
     put32(ex + 32, 2);
-    put64(ex + 40, 1);                   /* write */
+    put64(ex + 40, 1); /* write */
     put64(ex + 48, 0x45);
     put32(ex + 160, CONTEXT_SIZE);
     put32(ex + 164, L->contexts);
@@ -467,8 +465,7 @@ static int check_spec(const bigdump_spec *spec, char *err, size_t err_size)
     return 0;
 }
 
-static int write_memory(writer *w, const bigdump_spec *spec, const layout *L,
-                        bigdump_truth *truth)
+static int write_memory(writer *w, const bigdump_spec *spec, const layout *L, bigdump_truth *truth)
 {
     uint8_t *buf = calloc(1, IMAGE_SIZE > STACK_SIZE ? IMAGE_SIZE : STACK_SIZE);
     if (!buf)

@@ -35,17 +35,20 @@ typedef struct dw_batch_progress {
 } dw_batch_progress;
 
 typedef struct dw_batch_options {
-    unsigned version;             /* DW_BATCH_OPTIONS_VERSION */
-    const dw_walk_options *walk;  /* symbols (shared by all workers), images; NULL: defaults */
-    const dw_open_options *open;  /* NULL: defaults */
-    unsigned jobs;                /* worker threads; 0 means 1 */
+    unsigned version;            /* DW_BATCH_OPTIONS_VERSION */
+    const dw_walk_options *walk; /* symbols (shared by all workers), images; NULL: defaults */
+    const dw_open_options *open; /* NULL: defaults */
+    unsigned jobs;               /* worker threads; 0 means 1 */
     /* Called on the calling thread; may be NULL. */
     void (*progress)(const dw_batch_progress *progress, void *ctx);
     void *progress_ctx;
 } dw_batch_options;
 
 #define DW_BATCH_OPTIONS_VERSION 1
-#define DW_BATCH_OPTIONS_INIT {DW_BATCH_OPTIONS_VERSION, NULL, NULL, 1, NULL, NULL}
+#define DW_BATCH_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        DW_BATCH_OPTIONS_VERSION, NULL, NULL, 1, NULL, NULL                                        \
+    }
 /* More workers than this are refused (DW_ERR_INVALID_ARG). */
 #define DW_BATCH_MAX_JOBS 256
 

@@ -47,7 +47,10 @@ static const struct {
 
 static int is_elf_core(const unsigned char *head, size_t size)
 {
-    if (size < ELF_E_TYPE + 2 || memcmp(head, "\x7f" "ELF", 4) != 0)
+    if (size < ELF_E_TYPE + 2 || memcmp(head,
+                                        "\x7f"
+                                        "ELF",
+                                        4) != 0)
         return 0;
     unsigned type = head[ELF_EI_DATA] == 2 ? (unsigned)head[ELF_E_TYPE] << 8 | head[ELF_E_TYPE + 1]
                                            : dw_le16(head + ELF_E_TYPE);
@@ -229,8 +232,7 @@ static dw_status add_dir(dw_batch_inputs *in, const char *path, int depth)
     return st;
 }
 
-dw_status dw_batch_inputs_collect(const char *const *paths, size_t path_count,
-                                  dw_batch_inputs *out)
+dw_status dw_batch_inputs_collect(const char *const *paths, size_t path_count, dw_batch_inputs *out)
 {
     memset(out, 0, sizeof *out);
     dw_status st = DW_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "unwind/rule_cfi.h"
+#include "unwind/rule_ehframe.h"
 #include "unwind/rule_pdata.h"
 #include "unwind/rule_prologue.h"
 #include "unwind/rule_win.h"
@@ -29,6 +30,7 @@ static const struct {
     const char *name;
 } x64_rules[] = {
     {dw_rule_cfi, "cfi"},
+    {dw_rule_ehframe, "eh_frame"},
     {dw_rule_pdata, "pdata"},
     {dw_rule_prologue, "prologue"},
     {dw_rule_wine_callback, "wine_callback"},
@@ -41,6 +43,7 @@ static const struct {
      * frame's); in a function body it declines. */
     {dw_rule_win, "win"},
     {dw_rule_cfi, "cfi"},
+    {dw_rule_ehframe, "eh_frame"},
     {dw_rule_prologue, "prologue"},
     {dw_rule_frame_pointer, "frame_pointer"},
     {dw_rule_scan, "scan"},

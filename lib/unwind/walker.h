@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dumpwalk/dumpwalk.h"
+#include "image/ehframe.h"
 #include "image/image_store.h"
 #include "image/pe.h"
 #include "unwind/insn.h"
@@ -31,6 +32,9 @@ typedef struct dw_module_cache {
     uint64_t base;
     int exports_tried;
     dw_pe_exports exports;
+    int eh_tried;              /* .eh_frame located (ELF images; rule_ehframe.c) */
+    int eh_ok;
+    dw_ehframe eh;
 } dw_module_cache;
 
 struct dw_walker {
@@ -58,6 +62,12 @@ struct dw_walker {
     int has_grand_callee;
     unsigned grand_callee_index;
     uint64_t grand_callee_ip;
+    /* Set by the eh_frame rule when it unwound a signal frame ('S'): the
+     * frame it produced holds an interrupted IP, not a return address, so
+     * its own CFI is looked up at the IP itself. */
+    int eh_exact_ip_set;
+    unsigned eh_exact_ip_index;
+    uint64_t eh_exact_ip;
 };
 
 typedef struct dw_walker dw_walker;

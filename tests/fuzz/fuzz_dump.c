@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    hostile_options opts = {NULL, 0, HOSTILE_REPORT_SECTIONS, 0};
+    hostile_options opts = {NULL, 0, HOSTILE_REPORT_SECTIONS | HOSTILE_REPORT_TEXT, 0};
     hostile_result res;
     if (hostile_run(data, size, &opts, &res) != 0) {
         fprintf(stderr, "promise violated: %s\n", res.violation);

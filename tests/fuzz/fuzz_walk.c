@@ -97,7 +97,7 @@ static void remove_symbols(const char *path)
 
 static void run_walk(const uint8_t *dump, size_t size, dw_symbols *syms)
 {
-    hostile_options opts = {syms, 0, HOSTILE_REPORT_STACK, 1};
+    hostile_options opts = {syms, 0, HOSTILE_REPORT_STACK | HOSTILE_REPORT_TEXT, 1};
     hostile_result res;
     if (hostile_run(dump, size, &opts, &res) != 0) {
         fprintf(stderr, "promise violated: %s\n", res.violation);
