@@ -237,20 +237,20 @@ enum {
 /* KernelCallbackTable index of __fnDWORD. */
 #define API_FN_DWORD 2
 
-/* Return addresses (RVAs) inside the functions, as assembled below. */
-enum {
-    R_CRASH_HERE_TO_PROCESS = D_PROCESS_REQUEST + 0x1a,
-    R_PROCESS_TO_MAIN = D_MAIN + 0x10,
-    R_MAIN_TO_CRT = D_MAIN_CRT_STARTUP + 0x09,
-    R_WAIT_TO_WORKER = D_WORKER_THREAD + 0x17,
-    R_GETMSG_TO_UI = D_UI_THREAD + 0x24,
-    R_START_TO_THUNK = K_BASE_THREAD_INIT_THUNK + 0x10,
-    R_NTWAIT_TO_WAITEX = K_WAIT_FOR_SINGLE_OBJECT_EX + 0x10,
-    R_THUNK_TO_START = N_RTL_USER_THREAD_START + 0x12,
-    R_ROUTINE_TO_DISPATCHER = N_KI_USER_CALLBACK_DISPATCHER + 0x1f,
-    R_CBRET_TO_FNDWORD = U_FN_DWORD + 0x30,
-    R_NTGETMSG_TO_GETMESSAGE = U_GET_MESSAGE_W + 0x0a,
-};
+/* Return addresses (RVAs), recorded as the calls are assembled. */
+typedef struct returns {
+    uint32_t crash_here_to_process; /* in demo!process_request */
+    uint32_t process_to_main;       /* demo!main */
+    uint32_t main_to_crt;           /* demo!mainCRTStartup */
+    uint32_t wait_to_worker;        /* demo!worker_thread */
+    uint32_t get_message_to_ui;     /* demo!ui_thread */
+    uint32_t start_to_thunk;        /* kernel32!BaseThreadInitThunk */
+    uint32_t nt_wait_to_wait_ex;    /* kernel32!WaitForSingleObjectEx */
+    uint32_t thunk_to_start;        /* ntdll!RtlUserThreadStart */
+    uint32_t routine_to_dispatcher; /* ntdll!KiUserCallbackDispatcher */
+    uint32_t callback_return_to_fn; /* user32!__fnDWORD */
+    uint32_t nt_get_message_to_get; /* user32!GetMessageW */
+} returns;
 
 /* Stack bytes each function's prologue reserves below its return address. */
 enum {
@@ -348,17 +348,17 @@ static void demo_crash_here(pe_image *p, sym_table *t)
     pe_asm a = pe_asm_at(p, D_CRASH_HERE);
     sym_func *f = func_begin(t, "crash_here", D_CRASH_HERE);
     at_line(f, &a, 40);
-    ASM(&a, "\x40\x53");                 /* push rbx */
-    ASM(&a, "\x48\x83\xec\x20");         /* sub rsp,20h */
-    ASM(&a, "\x48\x8b\xd9");             /* mov rbx,rcx */
-    ASM(&a, "\x48\x89\x54\x24\x38");     /* mov [rsp+38h],rdx (home) */
+    ASM(&a, "\x40\x53");             /* push rbx */
+    ASM(&a, "\x48\x83\xec\x20");     /* sub rsp,20h */
+    ASM(&a, "\x48\x8b\xd9");         /* mov rbx,rcx */
+    ASM(&a, "\x48\x89\x54\x24\x38"); /* mov [rsp+38h],rdx (home) */
     at_line(f, &a, 41);
-    ASM(&a, "\x8b\xca");                 /* mov ecx,edx */
+    ASM(&a, "\x8b\xca"); /* mov ecx,edx */
     asm_call(&a, DEMO + D_LOG_VALUE);
     at_line(f, &a, 42);
-    ASM(&a, "\x8b\x4c\x24\x38");         /* mov ecx,[rsp+38h] */
-    ASM(&a, "\x48\x8b\xc3");             /* mov rax,rbx */
-    ASM(&a, "\x89\x08");                 /* mov [rax],ecx: the fault */
+    ASM(&a, "\x8b\x4c\x24\x38"); /* mov ecx,[rsp+38h] */
+    ASM(&a, "\x48\x8b\xc3");     /* mov rax,rbx */
+    ASM(&a, "\x89\x08");         /* mov [rax],ecx: the fault */
     at_line(f, &a, 43);
     ASM(&a, "\x48\x83\xc4\x20\x5b\xc3"); /* add rsp,20h; pop rbx; ret */
     func_end(f, &a);
@@ -367,7 +367,7 @@ static void demo_crash_here(pe_image *p, sym_table *t)
     pe_pdata(p, f->rva, f->rva + f->size, ui, n);
 }
 
-static void demo_process_request(pe_image *p, sym_table *t)
+static void demo_process_request(pe_image *p, sym_table *t, returns *r)
 {
     pe_asm a = pe_asm_at(p, D_PROCESS_REQUEST);
     sym_func *f = func_begin(t, "process_request", D_PROCESS_REQUEST);
@@ -383,7 +383,7 @@ static void demo_process_request(pe_image *p, sym_table *t)
     ASM(&a, "\x48\x8b\x09");         /* mov rcx,[rcx] (items) */
     ASM(&a, "\x48\x8b\x09");         /* mov rcx,[rcx] (items[0]) */
     ASM(&a, "\xba\x01\x00\x00\x00"); /* mov edx,1 */
-    asm_call(&a, DEMO + D_CRASH_HERE);
+    r->crash_here_to_process = asm_call(&a, DEMO + D_CRASH_HERE);
     f->inline_size = a.at - f->inline_rva;
     at_line(f, &a, 64);
     ASM(&a, "\x48\x83\xc4\x28\xc3"); /* add rsp,28h; ret */
@@ -391,7 +391,7 @@ static void demo_process_request(pe_image *p, sym_table *t)
     frame_pdata(p, f, F_PROCESS_REQUEST);
 }
 
-static void demo_main(pe_image *p, sym_table *t)
+static void demo_main(pe_image *p, sym_table *t, returns *r)
 {
     pe_asm a = pe_asm_at(p, D_MAIN);
     sym_func *f = func_begin(t, "main", D_MAIN);
@@ -399,7 +399,7 @@ static void demo_main(pe_image *p, sym_table *t)
     ASM(&a, "\x48\x83\xec\x28");
     at_line(f, &a, 72);
     ASM_RIPREL(&a, "\x48\x8d\x0d", D_REQUEST); /* lea rcx,[g_request] */
-    asm_call(&a, DEMO + D_PROCESS_REQUEST);
+    r->process_to_main = asm_call(&a, DEMO + D_PROCESS_REQUEST);
     at_line(f, &a, 73);
     ASM(&a, "\x33\xc0");
     at_line(f, &a, 74);
@@ -408,7 +408,7 @@ static void demo_main(pe_image *p, sym_table *t)
     frame_pdata(p, f, F_MAIN);
 }
 
-static void demo_worker_thread(pe_image *p, sym_table *t)
+static void demo_worker_thread(pe_image *p, sym_table *t, returns *r)
 {
     pe_asm a = pe_asm_at(p, D_WORKER_THREAD);
     sym_func *f = func_begin(t, "worker_thread", D_WORKER_THREAD);
@@ -418,7 +418,8 @@ static void demo_worker_thread(pe_image *p, sym_table *t)
     ASM_RIPREL(&a, "\x48\x8b\x0d", D_WORK_EVENT); /* mov rcx,[g_work_event] */
     ASM(&a, "\x45\x33\xc0");                      /* xor r8d,r8d */
     ASM(&a, "\x83\xca\xff");                      /* or edx,0FFFFFFFFh */
-    ASM_RIPREL(&a, "\xff\x15", D_IAT_WAIT);       /* call [__imp_WaitForSingleObjectEx] */
+    r->wait_to_worker =
+        ASM_RIPREL(&a, "\xff\x15", D_IAT_WAIT); /* call [__imp_WaitForSingleObjectEx] */
     at_line(f, &a, 83);
     ASM(&a, "\x33\xc0");
     at_line(f, &a, 84);
@@ -427,7 +428,7 @@ static void demo_worker_thread(pe_image *p, sym_table *t)
     frame_pdata(p, f, F_WORKER);
 }
 
-static void demo_ui_thread(pe_image *p, sym_table *t)
+static void demo_ui_thread(pe_image *p, sym_table *t, returns *r)
 {
     pe_asm a = pe_asm_at(p, D_UI_THREAD);
     sym_func *f = func_begin(t, "ui_thread", D_UI_THREAD);
@@ -439,10 +440,11 @@ static void demo_ui_thread(pe_image *p, sym_table *t)
     ASM(&a, "\x48\x8d\x4c\x24\x20");                    /* lea rcx,[rsp+20h] */
     ASM_RIPREL(&a, "\xff\x15", D_IAT_DISPATCH_MESSAGE); /* call [__imp_DispatchMessageW] */
     at_line(f, &a, 103);
-    ASM(&a, "\x45\x33\xc9\x45\x33\xc0\x33\xd2");     /* xor r9d,r9d; xor r8d,r8d; xor edx,edx */
-    ASM(&a, "\x48\x8d\x4c\x24\x20");                 /* lea rcx,[rsp+20h] */
-    ASM_RIPREL(&a, "\xff\x15", D_IAT_GET_MESSAGE);   /* call [__imp_GetMessageW] */
-    ASM(&a, "\x85\xc0\x7f\xde");                     /* test eax,eax; jg the loop body */
+    ASM(&a, "\x45\x33\xc9\x45\x33\xc0\x33\xd2"); /* xor r9d,r9d; xor r8d,r8d; xor edx,edx */
+    ASM(&a, "\x48\x8d\x4c\x24\x20");             /* lea rcx,[rsp+20h] */
+    r->get_message_to_ui =
+        ASM_RIPREL(&a, "\xff\x15", D_IAT_GET_MESSAGE); /* call [__imp_GetMessageW] */
+    ASM(&a, "\x85\xc0\x7f\xde");                       /* test eax,eax; jg the loop body */
     at_line(f, &a, 105);
     ASM(&a, "\x33\xc0");
     at_line(f, &a, 106);
@@ -453,12 +455,12 @@ static void demo_ui_thread(pe_image *p, sym_table *t)
 
 /* The CRT entry point: public symbol only (no line records), as a CRT
  * object without debug information gives. */
-static void demo_crt(pe_image *p, sym_table *t)
+static void demo_crt(pe_image *p, sym_table *t, returns *r)
 {
     pe_asm a = pe_asm_at(p, D_MAIN_CRT_STARTUP);
     sym_func *f = func_begin(t, "mainCRTStartup", D_MAIN_CRT_STARTUP);
     ASM(&a, "\x48\x83\xec\x28");
-    asm_call(&a, DEMO + D_MAIN);
+    r->main_to_crt = asm_call(&a, DEMO + D_MAIN);
     ASM(&a, "\x8b\xc8");                            /* mov ecx,eax */
     ASM_RIPREL(&a, "\xff\x15", D_IAT_EXIT_PROCESS); /* call [__imp_ExitProcess] */
     ASM(&a, "\xcc");
@@ -466,16 +468,16 @@ static void demo_crt(pe_image *p, sym_table *t)
     frame_pdata(p, f, F_CRT);
 }
 
-static void build_demo(pe_image *p, sym_table *t)
+static void build_demo(pe_image *p, sym_table *t, returns *r)
 {
     pe_init(p, 1, DEMO, &demo_layout);
     memset(t, 0, sizeof *t);
-    demo_process_request(p, t);
-    demo_main(p, t);
-    demo_worker_thread(p, t);
+    demo_process_request(p, t, r);
+    demo_main(p, t, r);
+    demo_worker_thread(p, t, r);
     demo_leaves(p, t);
-    demo_ui_thread(p, t);
-    demo_crt(p, t);
+    demo_ui_thread(p, t, r);
+    demo_crt(p, t, r);
     demo_crash_here(p, t);
     /* The import address table, as the loader bound it. */
     pe_put64(p, D_IAT_EXIT_PROCESS, KERNEL32 + K_EXIT_PROCESS);
@@ -486,17 +488,18 @@ static void build_demo(pe_image *p, sym_table *t)
 
 /* ---- the system DLLs ------------------------------------------------------------ */
 
-static void build_ntdll(pe_image *p)
+static void build_ntdll(pe_image *p, returns *r)
 {
     pe_init(p, 1, NTDLL, &ntdll_layout);
     pe_stub64(p, N_WAIT_FOR_SINGLE_OBJECT, 4);
     pe_stub64(p, N_CALLBACK_RETURN, 5);
 
     pe_asm a = pe_asm_at(p, N_RTL_USER_THREAD_START);
-    ASM(&a, "\x48\x83\xec\x78");                              /* sub rsp,78h */
-    ASM(&a, "\x4c\x8b\xc2\x48\x8b\xd1\x33\xc9");              /* r8 = param, rdx = start, ecx = 0 */
-    ASM_RIPREL(&a, "\xff\x15", N_THREAD_INIT_THUNK_PTR);      /* call BaseThreadInitThunk */
-    ASM(&a, "\x8b\xc8");                                      /* mov ecx,eax */
+    ASM(&a, "\x48\x83\xec\x78");                 /* sub rsp,78h */
+    ASM(&a, "\x4c\x8b\xc2\x48\x8b\xd1\x33\xc9"); /* r8 = param, rdx = start, ecx = 0 */
+    r->thunk_to_start =
+        ASM_RIPREL(&a, "\xff\x15", N_THREAD_INIT_THUNK_PTR); /* call BaseThreadInitThunk */
+    ASM(&a, "\x8b\xc8");                                     /* mov ecx,eax */
     asm_call(&a, NTDLL + N_RTL_EXIT_USER_THREAD);
     ASM(&a, "\xcc");
     uint8_t ui[PE_UNWIND_SLOT];
@@ -508,7 +511,9 @@ static void build_ntdll(pe_image *p)
      * call [r9+r8*8]; then ZwCallbackReturn(NULL, 0, status), RtlRaiseStatus. */
     a = pe_asm_at(p, N_KI_USER_CALLBACK_DISPATCHER);
     ASM(&a, "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
-            "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58\x43\xff\x14\xc1");
+            "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58");
+    ASM(&a, "\x43\xff\x14\xc1");
+    r->routine_to_dispatcher = a.at;
     ASM(&a, "\x33\xc9\x33\xd2\x44\x8b\xc0");
     asm_call(&a, NTDLL + N_CALLBACK_RETURN);
     ASM(&a, "\x8b\xf0\x8b\xce");
@@ -530,14 +535,14 @@ static void build_ntdll(pe_image *p)
     pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
 }
 
-static void build_kernel32(pe_image *p)
+static void build_kernel32(pe_image *p, returns *r)
 {
     pe_init(p, 1, KERNEL32, &kernel32_layout);
     pe_asm a = pe_asm_at(p, K_BASE_THREAD_INIT_THUNK);
     ASM(&a, "\x48\x83\xec\x28");
-    ASM(&a, "\x49\x8b\xc8\x48\x8b\xc2");               /* mov rcx,r8; mov rax,rdx */
-    ASM_RIPREL(&a, "\xff\x15", K_GUARD_DISPATCH);      /* call the thread routine */
-    ASM(&a, "\x8b\xc8");                               /* mov ecx,eax */
+    ASM(&a, "\x49\x8b\xc8\x48\x8b\xc2");                              /* mov rcx,r8; mov rax,rdx */
+    r->start_to_thunk = ASM_RIPREL(&a, "\xff\x15", K_GUARD_DISPATCH); /* call the thread routine */
+    ASM(&a, "\x8b\xc8");                                              /* mov ecx,eax */
     ASM_RIPREL(&a, "\xff\x15", K_IAT_EXIT_USER_THREAD); /* call [__imp_RtlExitUserThread] */
     ASM(&a, "\xcc");
     uint8_t ui[PE_UNWIND_SLOT];
@@ -546,8 +551,9 @@ static void build_kernel32(pe_image *p)
 
     a = pe_asm_at(p, K_WAIT_FOR_SINGLE_OBJECT_EX);
     ASM(&a, "\x48\x83\xec\x38");
-    ASM(&a, "\x41\x8b\xd0\x45\x33\xc0");          /* Alertable; Timeout NULL (INFINITE) */
-    ASM_RIPREL(&a, "\xff\x15", K_IAT_NT_WAIT);    /* call [__imp_NtWaitForSingleObject] */
+    ASM(&a, "\x41\x8b\xd0\x45\x33\xc0"); /* Alertable; Timeout NULL (INFINITE) */
+    r->nt_wait_to_wait_ex =
+        ASM_RIPREL(&a, "\xff\x15", K_IAT_NT_WAIT); /* call [__imp_NtWaitForSingleObject] */
     ASM(&a, "\x48\x83\xc4\x38\xc3");
     n = pe_unwind_frame(ui, 0, 4, F_WAITEX);
     pe_pdata(p, K_WAIT_FOR_SINGLE_OBJECT_EX, a.at, ui, n);
@@ -580,32 +586,34 @@ static void build_win32u(pe_image *p)
 /* __fnDWORD: call the window procedure the kernel passed (arguments at rcx:
  * hwnd, message, wParam, lParam, procedure), then NtCallbackReturn with
  * its result. */
-static void user32_fn_dword(pe_image *p)
+static void user32_fn_dword(pe_image *p, returns *r)
 {
     pe_asm a = pe_asm_at(p, U_FN_DWORD);
-    ASM(&a, "\x48\x83\xec\x38");                     /* sub rsp,38h */
-    ASM(&a, "\x48\x8b\xc1");                         /* mov rax,rcx */
-    ASM(&a, "\x4c\x8b\x48\x18\x4c\x8b\x40\x10");     /* r9 = lParam, r8 = wParam */
-    ASM(&a, "\x8b\x50\x08\x48\x8b\x08");             /* edx = message, rcx = hwnd */
-    ASM(&a, "\xff\x50\x20");                         /* call [rax+20h] */
-    ASM(&a, "\x48\x89\x44\x24\x20");                 /* mov [rsp+20h],rax */
-    ASM(&a, "\x45\x33\xc0\xba\x08\x00\x00\x00");     /* Status 0, Length 8 */
-    ASM(&a, "\x48\x8d\x4c\x24\x20");                 /* lea rcx,[rsp+20h] */
-    ASM_RIPREL(&a, "\xff\x15", U_IAT_CALLBACK_RETURN); /* call [__imp_NtCallbackReturn] */
+    ASM(&a, "\x48\x83\xec\x38");                 /* sub rsp,38h */
+    ASM(&a, "\x48\x8b\xc1");                     /* mov rax,rcx */
+    ASM(&a, "\x4c\x8b\x48\x18\x4c\x8b\x40\x10"); /* r9 = lParam, r8 = wParam */
+    ASM(&a, "\x8b\x50\x08\x48\x8b\x08");         /* edx = message, rcx = hwnd */
+    ASM(&a, "\xff\x50\x20");                     /* call [rax+20h] */
+    ASM(&a, "\x48\x89\x44\x24\x20");             /* mov [rsp+20h],rax */
+    ASM(&a, "\x45\x33\xc0\xba\x08\x00\x00\x00"); /* Status 0, Length 8 */
+    ASM(&a, "\x48\x8d\x4c\x24\x20");             /* lea rcx,[rsp+20h] */
+    r->callback_return_to_fn =
+        ASM_RIPREL(&a, "\xff\x15", U_IAT_CALLBACK_RETURN); /* call [__imp_NtCallbackReturn] */
     ASM(&a, "\x48\x83\xc4\x38\xc3");
     uint8_t ui[PE_UNWIND_SLOT];
     size_t n = pe_unwind_frame(ui, 0, 4, F_FN_DWORD);
     pe_pdata(p, U_FN_DWORD, a.at, ui, n);
 }
 
-static void build_user32(pe_image *p)
+static void build_user32(pe_image *p, returns *r)
 {
     pe_init(p, 1, USER32, &user32_layout);
-    user32_fn_dword(p);
+    user32_fn_dword(p, r);
 
     pe_asm a = pe_asm_at(p, U_GET_MESSAGE_W);
     ASM(&a, "\x48\x83\xec\x28");
-    ASM_RIPREL(&a, "\xff\x15", U_IAT_GET_MESSAGE); /* call [__imp_NtUserGetMessage] */
+    r->nt_get_message_to_get =
+        ASM_RIPREL(&a, "\xff\x15", U_IAT_GET_MESSAGE); /* call [__imp_NtUserGetMessage] */
     ASM(&a, "\x48\x83\xc4\x28\xc3");
     uint8_t ui[PE_UNWIND_SLOT];
     size_t n = pe_unwind_frame(ui, 0, 4, F_GET_MESSAGE);
@@ -631,15 +639,17 @@ static void build_user32(pe_image *p)
 typedef struct images {
     pe_image demo, ntdll, kernel32, win32u, user32;
     sym_table demo_syms;
+    returns ret;
 } images;
 
 static void build_images(images *im)
 {
-    build_demo(&im->demo, &im->demo_syms);
-    build_ntdll(&im->ntdll);
-    build_kernel32(&im->kernel32);
+    memset(&im->ret, 0, sizeof im->ret);
+    build_demo(&im->demo, &im->demo_syms, &im->ret);
+    build_ntdll(&im->ntdll, &im->ret);
+    build_kernel32(&im->kernel32, &im->ret);
     build_win32u(&im->win32u);
-    build_user32(&im->user32);
+    build_user32(&im->user32, &im->ret);
 }
 
 static void free_images(images *im)
@@ -661,7 +671,7 @@ typedef struct fixture_thread {
     uint64_t teb;
     uint64_t stack_top; /* NT_TIB StackBase */
     uint64_t rsp;
-    uint64_t start;     /* the routine the thread was created to run */
+    uint64_t start; /* the routine the thread was created to run */
 } fixture_thread;
 
 enum { T_MAIN, T_WORKER, T_UI, THREAD_COUNT };
@@ -684,31 +694,31 @@ static void push_return(pe_stack *s, uint64_t *sp, uint32_t frame, uint64_t ret)
 
 /* kernel32!BaseThreadInitThunk and ntdll!RtlUserThreadStart under every
  * thread's routine; RtlUserThreadStart has no caller (0). */
-static void thread_base(pe_stack *s, uint64_t sp)
+static void thread_base(pe_stack *s, uint64_t sp, const returns *r)
 {
-    push_return(s, &sp, F_THUNK, NTDLL + R_THUNK_TO_START);
+    push_return(s, &sp, F_THUNK, NTDLL + r->thunk_to_start);
     push_return(s, &sp, F_START, 0);
 }
 
-static void main_stack(pe_stack *s, const fixture_thread *t)
+static void main_stack(pe_stack *s, const fixture_thread *t, const returns *r)
 {
     uint64_t sp = t->rsp;
-    stk_put64(s, sp + 0x20, DEMO + D_REQUEST);  /* rbx pushed by crash_here */
-    stk_put64(s, sp + 0x38, 1);                 /* value, homed */
-    push_return(s, &sp, F_CRASH_HERE, DEMO + R_CRASH_HERE_TO_PROCESS);
-    push_return(s, &sp, F_PROCESS_REQUEST, DEMO + R_PROCESS_TO_MAIN);
-    push_return(s, &sp, F_MAIN, DEMO + R_MAIN_TO_CRT);
-    push_return(s, &sp, F_CRT, KERNEL32 + R_START_TO_THUNK);
-    thread_base(s, sp);
+    stk_put64(s, sp + 0x20, DEMO + D_REQUEST); /* rbx pushed by crash_here */
+    stk_put64(s, sp + 0x38, 1);                /* value, homed */
+    push_return(s, &sp, F_CRASH_HERE, DEMO + r->crash_here_to_process);
+    push_return(s, &sp, F_PROCESS_REQUEST, DEMO + r->process_to_main);
+    push_return(s, &sp, F_MAIN, DEMO + r->main_to_crt);
+    push_return(s, &sp, F_CRT, KERNEL32 + r->start_to_thunk);
+    thread_base(s, sp, r);
 }
 
-static void worker_stack(pe_stack *s, const fixture_thread *t)
+static void worker_stack(pe_stack *s, const fixture_thread *t, const returns *r)
 {
     uint64_t sp = t->rsp;
-    push_return(s, &sp, 0, KERNEL32 + R_NTWAIT_TO_WAITEX); /* the stub has no frame */
-    push_return(s, &sp, F_WAITEX, DEMO + R_WAIT_TO_WORKER);
-    push_return(s, &sp, F_WORKER, KERNEL32 + R_START_TO_THUNK);
-    thread_base(s, sp);
+    push_return(s, &sp, 0, KERNEL32 + r->nt_wait_to_wait_ex); /* the stub has no frame */
+    push_return(s, &sp, F_WAITEX, DEMO + r->wait_to_worker);
+    push_return(s, &sp, F_WORKER, KERNEL32 + r->start_to_thunk);
+    thread_base(s, sp, r);
 }
 
 /* The window procedure's arguments the kernel copied after the callout
@@ -720,22 +730,22 @@ static void callback_arguments(pe_stack *s, uint64_t at)
     stk_put64(s, at + 0x20, DEMO + D_WNDPROC);
 }
 
-static void ui_stack(pe_stack *s, const fixture_thread *t)
+static void ui_stack(pe_stack *s, const fixture_thread *t, const returns *r)
 {
     uint64_t sp = t->rsp;
-    push_return(s, &sp, 0, USER32 + R_CBRET_TO_FNDWORD);
-    push_return(s, &sp, F_FN_DWORD, NTDLL + R_ROUTINE_TO_DISPATCHER);
+    push_return(s, &sp, 0, USER32 + r->callback_return_to_fn);
+    push_return(s, &sp, F_FN_DWORD, NTDLL + r->routine_to_dispatcher);
     /* KiUserCallbackDispatcher's frame: the UCALLOUT_FRAME, the arguments,
      * then the stack of the interrupted NtUserGetMessage. */
     uint64_t callout = sp, args = callout + 0x58, outer = callout + 0x88;
-    stk_callout(s, callout, args, 0x28, API_FN_DWORD, WIN32U + W_NT_USER_GET_MESSAGE + 0x14,
-                outer);
+    stk_callout(s, callout, args, 0x28, API_FN_DWORD,
+                WIN32U + W_NT_USER_GET_MESSAGE + PE_STUB_WAIT_IP, outer);
     callback_arguments(s, args);
     sp = outer;
-    push_return(s, &sp, 0, USER32 + R_NTGETMSG_TO_GETMESSAGE);
-    push_return(s, &sp, F_GET_MESSAGE, DEMO + R_GETMSG_TO_UI);
-    push_return(s, &sp, F_UI, KERNEL32 + R_START_TO_THUNK);
-    thread_base(s, sp);
+    push_return(s, &sp, 0, USER32 + r->nt_get_message_to_get);
+    push_return(s, &sp, F_GET_MESSAGE, DEMO + r->get_message_to_ui);
+    push_return(s, &sp, F_UI, KERNEL32 + r->start_to_thunk);
+    thread_base(s, sp, r);
 }
 
 /* The registers each thread was captured with. */
@@ -769,25 +779,24 @@ static uint32_t thread_context(mdw *w, const fixture_thread *t, uint32_t *size)
     return scn_context64(w, &r, size);
 }
 
-static void add_threads(mdw *w)
+static void add_threads(mdw *w, const images *im)
 {
     static pe_stack stack;
     for (size_t i = 0; i < THREAD_COUNT; i++) {
         const fixture_thread *t = &threads[i];
         stk_init(&stack, t->rsp, (uint32_t)(t->stack_top - t->rsp));
         if (i == T_MAIN)
-            main_stack(&stack, t);
+            main_stack(&stack, t, &im->ret);
         else if (i == T_WORKER)
-            worker_stack(&stack, t);
+            worker_stack(&stack, t, &im->ret);
         else
-            ui_stack(&stack, t);
+            ui_stack(&stack, t, &im->ret);
         uint32_t ctx_size, ctx = thread_context(w, t, &ctx_size);
         mdw_add_thread(w, t->tid, t->teb, t->rsp, stack.b, stack.size, ctx, ctx_size);
         /* Real dumps also list each stack in the MemoryList. */
         mdw_add_memory(w, t->rsp, stack.b, stack.size);
         mdw_add_thread_name(w, t->tid, t->name);
-        mdw_add_thread_info(w, t->tid, 0, 0x01da000000000000ULL + i * 10000000ULL, t->start,
-                            0xff);
+        mdw_add_thread_info(w, t->tid, 0, 0x01da000000000000ULL + i * 10000000ULL, t->start, 0xff);
     }
 }
 
@@ -795,8 +804,8 @@ static void add_threads(mdw *w)
 static void add_process_memory(mdw *w)
 {
     for (size_t i = 0; i < THREAD_COUNT; i++)
-        scn_add_teb64(w, threads[i].teb, PEB, threads[i].stack_top,
-                      threads[i].stack_top - 0x1000, PID, threads[i].tid);
+        scn_add_teb64(w, threads[i].teb, PEB, threads[i].stack_top, threads[i].stack_top - 0x1000,
+                      PID, threads[i].tid);
     scn_add_peb64(w, PEB, DEMO, USER32 + U_APFN_DISPATCH);
 }
 
@@ -915,7 +924,7 @@ static mdw *synthetic_x64(const images *im)
     mdw_system_info(w, ARCH_AMD64, 10, 0, OS_BUILD, PLATFORM_WIN32_NT, "");
     mdw_misc_info(w, 44, PID, 0x65a1bf00); /* MINIDUMP_MISC_INFO_2 */
     add_exception(w);
-    add_threads(w);
+    add_threads(w, im);
     add_modules(w, im);
     add_process_memory(w);
     add_memory_info(w, im);
@@ -934,6 +943,8 @@ static void emit(text *t, const char *fmt, ...) __attribute__((format(printf, 2,
 
 static void emit(text *t, const char *fmt, ...)
 {
+    if (!t->p && !(t->p = malloc(t->cap = 1024)))
+        abort();
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -976,8 +987,7 @@ static void emit_demo_funcs(text *t, const sym_table *tab)
             continue;
         emit(t, "FUNC %x %x 0 %s\n", f->rva, f->size, f->name);
         if (f->inline_size)
-            emit(t, "INLINE 0 %u 0 0 %x %x\n", f->inline_call_line, f->inline_rva,
-                 f->inline_size);
+            emit(t, "INLINE 0 %u 0 0 %x %x\n", f->inline_call_line, f->inline_rva, f->inline_size);
         for (unsigned k = 0; k < f->nlines; k++) {
             uint32_t end = k + 1 < f->nlines ? f->line_rva[k + 1] : f->rva + f->size;
             emit(t, "%x %x %u 0\n", f->line_rva[k], end - f->line_rva[k], f->line[k]);
@@ -1039,6 +1049,10 @@ const char *const *fixture_files(size_t *count)
 
 int fixture_write_all(const char *dir)
 {
+    if (scn_mkdirs(dir) != 0) {
+        fprintf(stderr, "make_fixtures: cannot create %s\n", dir);
+        return -1;
+    }
     images im;
     build_images(&im);
     char path[1200];

@@ -129,6 +129,11 @@ void pe_init(pe_image *p, int pe64, uint64_t base, const pe_layout *layout)
     p->layout = layout ? *layout : pe_layout_small;
     if (p->layout.section_count == 0 || p->layout.section_count > PE_MAX_SECTIONS)
         die("bad section count");
+    for (uint32_t i = 0; i < p->layout.section_count; i++) {
+        const pe_section_spec *sec = &p->layout.sections[i];
+        if (sec->rva > p->layout.size_of_image || sec->size > p->layout.size_of_image - sec->rva)
+            die("section beyond SizeOfImage");
+    }
     p->size = p->layout.size_of_image;
     p->img = calloc(p->size, 1);
     p->touched = calloc(p->size / PE_GRANULE + 1, 1);
@@ -233,19 +238,23 @@ size_t pe_unwind_frame(uint8_t out[PE_UNWIND_SLOT], uint8_t push_end, uint8_t al
 const uint8_t pe_unwind_alloc28[6] = {0x01, 0x04, 0x01, 0x00, 0x04, 0x42};
 const uint8_t pe_unwind_dispatcher[8] = {0x01, 0x00, 0x02, 0x00, 0x00, 0x52, 0x00, 0x0a};
 
+/* The displacement wraps for a target beyond rel32 range (the scenario
+ * tests' app -> DLL calls): their walks use only the return address and
+ * the frame, never the call's target. */
 void pe_caller(pe_image *p, uint32_t rva, uint64_t target)
 {
     pe_asm a = pe_asm_at(p, rva);
-    ASM(&a, "\x48\x83\xec\x28");
-    asm_call(&a, target);
+    ASM(&a, "\x48\x83\xec\x28\xe8");
+    pe_put32(p, a.at, (uint32_t)(target - (p->base + a.at + 4)));
+    a.at += 4;
     ASM(&a, "\x48\x83\xc4\x28\xc3");
     pe_pdata(p, rva, rva + 0x20, pe_unwind_alloc28, sizeof pe_unwind_alloc28);
 }
 
 void pe_stub64(pe_image *p, uint32_t rva, uint32_t ssn)
 {
-    uint8_t s[] = {0x4c, 0x8b, 0xd1, 0xb8, 0, 0, 0, 0, 0xf6, 0x04, 0x25, 0x08, 0x03,
-                   0xfe, 0x7f, 0x01, 0x75, 0x03, 0x0f, 0x05, 0xc3, 0xcd, 0x2e, 0xc3};
+    uint8_t s[] = {0x4c, 0x8b, 0xd1, 0xb8, 0,    0,    0,    0,    0xf6, 0x04, 0x25, 0x08,
+                   0x03, 0xfe, 0x7f, 0x01, 0x75, 0x03, 0x0f, 0x05, 0xc3, 0xcd, 0x2e, 0xc3};
     for (int i = 0; i < 4; i++)
         s[4 + i] = (uint8_t)(ssn >> (8 * i));
     pe_put_bytes(p, rva, s, sizeof s);
@@ -438,7 +447,7 @@ int scn_write_file(const char *path, const void *data, size_t len)
 
 int scn_write_sym(const char *root, const char *pdb, const char *id, const char *body)
 {
-    char dir[1024], path[1200], base[256];
+    char dir[1024], path[1400], base[256];
     snprintf(dir, sizeof dir, "%s/%s/%s", root, pdb, id);
     if (scn_mkdirs(dir) != 0)
         return -1;

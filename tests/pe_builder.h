@@ -38,8 +38,8 @@ typedef struct pe_section_spec {
 typedef struct pe_layout {
     uint32_t size_of_image;
     uint32_t time_date_stamp;
-    int exe;              /* IMAGE_FILE_DLL clear */
-    uint32_t entry_rva;   /* AddressOfEntryPoint, 0 for none */
+    int exe;            /* IMAGE_FILE_DLL clear */
+    uint32_t entry_rva; /* AddressOfEntryPoint, 0 for none */
     uint32_t export_rva;
     uint32_t pdata_rva;  /* RUNTIME_FUNCTION table */
     uint32_t unwind_rva; /* UNWIND_INFO blocks, PE_UNWIND_SLOT bytes apart */
@@ -110,7 +110,8 @@ extern const uint8_t pe_unwind_alloc28[6];
 extern const uint8_t pe_unwind_dispatcher[8];
 
 /* A function: sub rsp,0x28; call rel32 target; add rsp,0x28; ret, with its
- * .pdata.  Its return address is rva + PE_CALLER_RET. */
+ * .pdata.  Its return address is rva + PE_CALLER_RET.  Unlike asm_call, a
+ * target out of rel32 range is allowed (the displacement wraps). */
 #define PE_CALLER_RET 9
 void pe_caller(pe_image *p, uint32_t rva, uint64_t target);
 

@@ -34,10 +34,10 @@
 #define KCT 0x7ffd2000ull
 
 /* ntdll */
-#define N_CBRET 0x1000          /* NtCallbackReturn = ZwCallbackReturn */
-#define N_WAIT1 0x1020          /* NtWaitForSingleObject */
-#define N_DISPATCH 0x1100       /* KiUserCallbackDispatcher */
-#define N_DISPATCH_RET 0x111f   /* after its call [r9+r8*8] */
+#define N_CBRET 0x1000        /* NtCallbackReturn = ZwCallbackReturn */
+#define N_WAIT1 0x1020        /* NtWaitForSingleObject */
+#define N_DISPATCH 0x1100     /* KiUserCallbackDispatcher */
+#define N_DISPATCH_RET 0x111f /* after its call [r9+r8*8] */
 #define N_APC 0x1200
 #define N_APC_RET 0x1204
 #define N_EXC 0x1240
@@ -69,16 +69,17 @@ static void build_ntdll(pe_image *p)
     pe_stub64(p, N_WAIT1, 4);
     /* mov rcx,[rsp+20h]; mov edx,[rsp+28h]; mov r8d,[rsp+2Ch]; mov rax,gs:[60h];
      * mov r9,[rax+58h]; call [r9+r8*8]; xor ecx,ecx; ... */
-    PE_CODE(p, N_DISPATCH, "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
-                         "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58"
-                         "\x43\xff\x14\xc1\x33\xc9");
+    PE_CODE(p, N_DISPATCH,
+            "\x48\x8b\x4c\x24\x20\x8b\x54\x24\x28\x44\x8b\x44\x24\x2c"
+            "\x65\x48\x8b\x04\x25\x60\x00\x00\x00\x4c\x8b\x48\x58"
+            "\x43\xff\x14\xc1\x33\xc9");
     pe_pdata(p, N_DISPATCH, N_DISPATCH + 0x40, pe_unwind_dispatcher, sizeof pe_unwind_dispatcher);
-    PE_CODE(p, N_APC, "\xff\x54\x24\x18\xcc");        /* call [rsp+18h] */
-    PE_CODE(p, N_EXC, "\xe8\x00\x00\x00\x00\xcc");    /* call (next) */
+    PE_CODE(p, N_APC, "\xff\x54\x24\x18\xcc");     /* call [rsp+18h] */
+    PE_CODE(p, N_EXC, "\xe8\x00\x00\x00\x00\xcc"); /* call (next) */
     static const pe_export ex[] = {
-        {"KiUserApcDispatcher", N_APC},         {"KiUserCallbackDispatcher", N_DISPATCH},
-        {"KiUserExceptionDispatcher", N_EXC},   {"NtCallbackReturn", N_CBRET},
-        {"NtWaitForSingleObject", N_WAIT1},     {"ZwCallbackReturn", N_CBRET},
+        {"KiUserApcDispatcher", N_APC},       {"KiUserCallbackDispatcher", N_DISPATCH},
+        {"KiUserExceptionDispatcher", N_EXC}, {"NtCallbackReturn", N_CBRET},
+        {"NtWaitForSingleObject", N_WAIT1},   {"ZwCallbackReturn", N_CBRET},
     };
     pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
 }
@@ -89,7 +90,7 @@ static void build_win32u(pe_image *p)
     pe_stub64(p, W_GETMSG, 0x1006);
     pe_stub64(p, W_MSGCALL, 0x1007);
     static const pe_export ex[] = {{"NtUserGetMessage", W_GETMSG},
-                                 {"NtUserMessageCall", W_MSGCALL}};
+                                   {"NtUserMessageCall", W_MSGCALL}};
     pe_exports(p, "win32u.dll", ex, 2);
 }
 
@@ -133,14 +134,14 @@ static void s_callback(pe_stack *s, uint64_t rsp, uint32_t api, uint64_t outer_i
 
 /* Thread ids of the scenarios. */
 enum {
-    T_PARKED1 = 101,   /* parked at NtCallbackReturn, depth 1, from NtUserGetMessage */
-    T_PARKED2 = 102,   /* parked, depth 2: NtUserMessageCall inside NtUserGetMessage */
-    T_BLOCKED = 103,   /* in a callback (depth 1) but waiting in NtWaitForSingleObject */
-    T_APC = 104,       /* APC dispatch */
-    T_EXC = 105,       /* exception dispatch */
-    T_WAIT = 106,      /* NtWaitForSingleObject, no callback */
-    T_RAXONLY = 107,   /* RAX = 5 but the IP is ordinary code */
-    T_NOTHING = 108,   /* IP nowhere known, RAX = 5 */
+    T_PARKED1 = 101, /* parked at NtCallbackReturn, depth 1, from NtUserGetMessage */
+    T_PARKED2 = 102, /* parked, depth 2: NtUserMessageCall inside NtUserGetMessage */
+    T_BLOCKED = 103, /* in a callback (depth 1) but waiting in NtWaitForSingleObject */
+    T_APC = 104,     /* APC dispatch */
+    T_EXC = 105,     /* exception dispatch */
+    T_WAIT = 106,    /* NtWaitForSingleObject, no callback */
+    T_RAXONLY = 107, /* RAX = 5 but the IP is ordinary code */
+    T_NOTHING = 108, /* IP nowhere known, RAX = 5 */
 };
 
 static void add_thread(mdw *w, uint32_t tid, pe_stack *s, uint64_t rip, uint64_t rsp, uint64_t rax)
@@ -260,12 +261,12 @@ static void build_scenario(int mode, scenario *sc)
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, BUILD, 2, NULL);
     mdw_add_module(w, APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
-    mdw_add_module(w, NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS, "ntdll.pdb",
-                   guid_ntdll, 1, 0);
-    mdw_add_module(w, WIN32U, PE_SMALL_SIZE, "C:\\Windows\\System32\\win32u.dll", PE_SMALL_TS, NULL, NULL,
-                   0, 0);
-    mdw_add_module(w, USER32, PE_SMALL_SIZE, "C:\\Windows\\System32\\user32.dll", PE_SMALL_TS, "user32.pdb",
-                   guid_user32, 1, 0);
+    mdw_add_module(w, NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS,
+                   "ntdll.pdb", guid_ntdll, 1, 0);
+    mdw_add_module(w, WIN32U, PE_SMALL_SIZE, "C:\\Windows\\System32\\win32u.dll", PE_SMALL_TS, NULL,
+                   NULL, 0, 0);
+    mdw_add_module(w, USER32, PE_SMALL_SIZE, "C:\\Windows\\System32\\user32.dll", PE_SMALL_TS,
+                   "user32.pdb", guid_user32, 1, 0);
     mdw_add_memory(w, APP, app.img, PE_SMALL_SIZE);
     mdw_add_memory(w, USER32, user32.img, PE_SMALL_SIZE);
     mdw_add_memory(w, WIN32U, win32u.img, PE_SMALL_SIZE);
@@ -514,13 +515,13 @@ END_TEST
 
 #define X86_NTDLL 0x77000000u
 #define X86_APP 0x00400000u
-#define X_FAST 0x1000      /* KiFastSystemCall: mov edx,esp; sysenter */
-#define X_FASTRET 0x1004   /* KiFastSystemCallRet: ret */
-#define X_CBRET 0x1010     /* ZwCallbackReturn: mov eax,2; mov edx,7FFE0300; call [edx]; ret 0c */
-#define X_WAIT 0x1020      /* NtWaitForSingleObject, same form, number 1 */
-#define X_DISPATCH 0x1040  /* KiUserCallbackDispatcher */
+#define X_FAST 0x1000     /* KiFastSystemCall: mov edx,esp; sysenter */
+#define X_FASTRET 0x1004  /* KiFastSystemCallRet: ret */
+#define X_CBRET 0x1010    /* ZwCallbackReturn: mov eax,2; mov edx,7FFE0300; call [edx]; ret 0c */
+#define X_WAIT 0x1020     /* NtWaitForSingleObject, same form, number 1 */
+#define X_DISPATCH 0x1040 /* KiUserCallbackDispatcher */
 #define X_DISPATCH_RET 0x1053
-#define X_STUB_RET 12      /* after call [edx] */
+#define X_STUB_RET 12 /* after call [edx] */
 
 static void build_x86_ntdll(pe_image *p)
 {
@@ -530,12 +531,16 @@ static void build_x86_ntdll(pe_image *p)
     PE_CODE(p, X_WAIT, "\xb8\x01\x00\x00\x00\xba\x00\x03\xfe\x7f\xff\x12\xc2\x0c\x00");
     /* add esp,4; pop edx; mov eax,fs:[18h]; mov eax,[eax+30h]; mov eax,[eax+2Ch];
      * call [eax+edx*4] */
-    PE_CODE(p, X_DISPATCH, "\x83\xc4\x04\x5a\x64\xa1\x18\x00\x00\x00\x8b\x40\x30\x8b\x40\x2c"
-                         "\xff\x14\x90");
+    PE_CODE(p, X_DISPATCH,
+            "\x83\xc4\x04\x5a\x64\xa1\x18\x00\x00\x00\x8b\x40\x30\x8b\x40\x2c"
+            "\xff\x14\x90");
     static const pe_export ex[] = {
-        {"KiFastSystemCall", X_FAST},        {"KiFastSystemCallRet", X_FASTRET},
-        {"KiUserCallbackDispatcher", X_DISPATCH}, {"NtCallbackReturn", X_CBRET},
-        {"NtWaitForSingleObject", X_WAIT},   {"ZwCallbackReturn", X_CBRET},
+        {"KiFastSystemCall", X_FAST},
+        {"KiFastSystemCallRet", X_FASTRET},
+        {"KiUserCallbackDispatcher", X_DISPATCH},
+        {"NtCallbackReturn", X_CBRET},
+        {"NtWaitForSingleObject", X_WAIT},
+        {"ZwCallbackReturn", X_CBRET},
     };
     pe_exports(p, "ntdll.dll", ex, sizeof ex / sizeof ex[0]);
 }
@@ -571,8 +576,8 @@ START_TEST(x86_parked_through_kifastsystemcall)
     mdw *w = mdw_new();
     mdw_system_info(w, 0, 6, 1, 7601, 2, "Service Pack 1");
     mdw_add_module(w, X86_APP, PE_SMALL_SIZE, "C:\\app\\app.exe", PE_SMALL_TS, NULL, NULL, 0, 0);
-    mdw_add_module(w, X86_NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS, NULL,
-                   NULL, 0, 0);
+    mdw_add_module(w, X86_NTDLL, PE_SMALL_SIZE, "C:\\Windows\\System32\\ntdll.dll", PE_SMALL_TS,
+                   NULL, NULL, 0, 0);
     mdw_add_memory(w, X86_NTDLL, ntdll.img, PE_SMALL_SIZE);
     pe_free(&ntdll);
     add_x86_thread(w, 11, &s[0], b + 0x100, b + 0x200);

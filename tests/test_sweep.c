@@ -11,7 +11,9 @@
  * DW_SWEEP_INPUT_SECONDS (default 2 s); an alarm names an input that hangs.
  *
  * Tunables: DW_SWEEP_ITERATIONS (mutations of each kind per dump, default
- * 24), DW_SWEEP_SEED (default 0x5eed).  Every failure message names the dump
+ * 24), DW_SWEEP_SEED (default 0x5eed), DW_SWEEP_JSON_EVERY (JSON reports on
+ * every Nth truncation, default 8), DW_SWEEP_INPUT_SECONDS,
+ * DW_SWEEP_MAX_FRAMES, DW_SWEEP_REPORTS (HOSTILE_REPORT_* bits).  Every failure message names the dump
  * and the mutation, so a failure can be replayed. */
 #include <check.h>
 #include <dirent.h>
@@ -168,14 +170,31 @@ static void fail_input(sweep *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static void run_one(sweep *s, const uint8_t *data, size_t size, const char *what)
+/* What each sweep runs: pristine dumps get everything, text included; the
+ * many damaged variants get the JSON reports (the text reports read the same
+ * parsed data) and walks capped at 128 frames, so the suite stays within a
+ * few minutes under ASan.  DW_SWEEP_REPORTS / DW_SWEEP_MAX_FRAMES override. */
+typedef struct sweep_cost {
+    unsigned reports;
+    unsigned max_frames;
+} sweep_cost;
+
+static const sweep_cost full_cost = {HOSTILE_REPORT_ALL, 0};
+static const sweep_cost bulk_cost = {HOSTILE_REPORT_SECTIONS | HOSTILE_REPORT_STACK, 128};
+/* Truncations (some 12,000 cuts of the corpus, half the sweep's time even so)
+ * run open, every accessor and the walk on every cut, and the JSON reports
+ * on every 8th (DW_SWEEP_JSON_EVERY=1: on every cut). */
+static const sweep_cost cut_cost = {0, 128};
+#define DEFAULT_JSON_EVERY 8
+
+static void run_one_cost(sweep *s, const uint8_t *data, size_t size, const char *what,
+                         const sweep_cost *cost)
 {
     double limit = input_seconds_limit();
     snprintf(current_input, sizeof current_input, "%s", what);
     alarm((unsigned)(limit * 10) + 10);
-    hostile_options opts = {corpus_symbols(), 0,
-                            env_unsigned("DW_SWEEP_REPORTS", HOSTILE_REPORT_ALL),
-                            (int)env_unsigned("DW_SWEEP_WALK", 1)};
+    hostile_options opts = {corpus_symbols(), env_unsigned("DW_SWEEP_MAX_FRAMES", cost->max_frames),
+                            env_unsigned("DW_SWEEP_REPORTS", cost->reports), 1};
     hostile_result res;
     double t0 = now();
     int rc = hostile_run(data, size, &opts, &res);
@@ -193,6 +212,11 @@ static void run_one(sweep *s, const uint8_t *data, size_t size, const char *what
         fail_input(s, "%s: %s", what, res.violation);
     else if (dt > limit)
         fail_input(s, "%s: took %.2f s (limit %.1f s)", what, dt, limit);
+}
+
+static void run_one(sweep *s, const uint8_t *data, size_t size, const char *what)
+{
+    run_one_cost(s, data, size, what, &bulk_cost);
 }
 
 static void sweep_end(sweep *s)
@@ -363,7 +387,9 @@ static void sweep_truncations(sweep *s, const input_file *in)
     }
     for (size_t cut = TRUNCATION_STEP; cut < in->size; cut += TRUNCATION_STEP) {
         describe(what, sizeof what, in, "truncated to %zu bytes", cut);
-        run_one(s, in->data, cut, what);
+        size_t nth = cut / TRUNCATION_STEP;
+        unsigned every = env_unsigned("DW_SWEEP_JSON_EVERY", DEFAULT_JSON_EVERY);
+        run_one_cost(s, in->data, cut, what, every && nth % every ? &cut_cost : &bulk_cost);
     }
 }
 
@@ -464,7 +490,7 @@ START_TEST(test_sweep_pristine)
     sweep s;
     sweep_begin(&s, "pristine");
     for (size_t i = 0; i < input_count; i++)
-        run_one(&s, inputs[i].data, inputs[i].size, inputs[i].name);
+        run_one_cost(&s, inputs[i].data, inputs[i].size, inputs[i].name, &full_cost);
     sweep_end(&s);
     /* Real dumps open; only the corpus's deliberately broken ones may not. */
     ck_assert_msg(s.opened + 4 >= s.runs, "only %zu of %zu pristine dumps opened", s.opened,
@@ -549,7 +575,7 @@ START_TEST(test_sweep_gzip)
     sweep s;
     sweep_begin(&s, "gzip");
     char what[256];
-    run_one(&s, gz, gz_size, "gzip'd fixture");
+    run_one_cost(&s, gz, gz_size, "gzip'd fixture", &full_cost);
     ck_assert_msg(s.opened == 1, "the gzip'd fixture does not open");
     for (size_t cut = 0; cut < gz_size; cut += 64) {
         describe(what, sizeof what, in, "gzip'd, truncated to %zu bytes", cut);
@@ -631,19 +657,26 @@ START_TEST(test_json_checker)
 }
 END_TEST
 
+static TCase *tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 900);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 Suite *sweep_suite(void)
 {
     Suite *s = suite_create("sweep");
-    TCase *tc = tcase_create("sweep");
-    tcase_set_timeout(tc, 900);
+    TCase *tc = tcase(s, "basics");
     tcase_add_test(tc, test_json_checker);
     tcase_add_test(tc, test_fuzz_regressions);
     tcase_add_test(tc, test_sweep_pristine);
-    tcase_add_test(tc, test_sweep_truncation);
+    tcase_add_test(tc, test_sweep_gzip);
+    tcase_add_test(tcase(s, "truncation"), test_sweep_truncation);
+    tc = tcase(s, "mutation");
     tcase_add_test(tc, test_sweep_bitflips);
     tcase_add_test(tc, test_sweep_fields);
     tcase_add_test(tc, test_sweep_stacks);
-    tcase_add_test(tc, test_sweep_gzip);
-    suite_add_tcase(s, tc);
     return s;
 }

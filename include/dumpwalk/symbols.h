@@ -2,8 +2,10 @@
  *
  * A dw_symfile is one Breakpad text symbol file (see Breakpad's
  * docs/symbol_files.md), memory-mapped read-only.  Opening it only checks the
- * MODULE record; the first lookup builds a compact index (sorted arrays of
- * offsets into the mapped text) in one pass.  Lookups never allocate.
+ * MODULE record.  Lookups binary-search the sorted text directly when the file
+ * is laid out as dump_syms writes it, else the first lookup builds a compact
+ * index (sorted arrays of offsets into the mapped text) in one pass; see
+ * dw_symfile_lookup_mode().  Lookups never allocate (the lazy indexes aside).
  *
  * Strings handed out by lookups are dw_symstr spans pointing into the mapped
  * text: they are NOT NUL-terminated and stay valid as long as the dw_symfile
@@ -13,7 +15,7 @@
  * its directories, in Breakpad's layout.  Files it loads are owned by the
  * store and live until dw_symbols_free().  A store may be shared between
  * threads: its cache is guarded by a mutex, and a dw_symfile may be looked up
- * from several threads at once (its lazy index is built under a lock).
+ * from several threads at once (its lazy indexes are built under a lock).
  */
 #ifndef DUMPWALK_SYMBOLS_H
 #define DUMPWALK_SYMBOLS_H
@@ -65,7 +67,8 @@ typedef struct dw_symfile_module {
 
 const dw_symfile_module *dw_symfile_module_info(const dw_symfile *sf);
 
-/* What the index holds (builds the index if needed). */
+/* What the full index holds (builds it if needed, whatever the lookup mode:
+ * the counts need a pass over the whole file). */
 typedef struct dw_symfile_stats {
     size_t lines_total;       /* text lines read */
     size_t funcs;             /* FUNC records kept */
@@ -84,6 +87,29 @@ typedef struct dw_symfile_stats {
 } dw_symfile_stats;
 
 dw_status dw_symfile_get_stats(dw_symfile *sf, dw_symfile_stats *out);
+
+/* How lookups of a file are answered.  The first lookup chooses: a file whose
+ * records are grouped and sorted the way Breakpad's dump_syms writes them is
+ * searched directly in its text (binary searches over the mapping: the cost
+ * grows with the records touched, not the file size; STACK records get a
+ * small index of the STACK section alone, built on the first STACK lookup).
+ * Any other file, or one where a search meets records out of order,
+ * overlapping FUNCs or an unparsable line, falls back to the full index.
+ * Both modes give identical results. */
+typedef enum dw_sym_lookup_mode {
+    DW_SYM_LOOKUP_UNDECIDED = 0, /* no lookup yet */
+    DW_SYM_LOOKUP_TEXT = 1,
+    DW_SYM_LOOKUP_INDEX = 2,
+} dw_sym_lookup_mode;
+
+dw_sym_lookup_mode dw_symfile_lookup_mode(dw_symfile *sf);
+/* Why the file fell back to the full index ("" in text mode or before the
+ * first lookup), e.g. "PUBLIC records out of address order near byte 96".
+ * Valid as long as sf. */
+const char *dw_symfile_lookup_mode_reason(dw_symfile *sf);
+/* Answer every lookup from the full index from now on (for comparisons and
+ * benchmarks); builds it if needed. */
+dw_status dw_symfile_use_index(dw_symfile *sf);
 
 /* Number of corrupt lines, and the first few messages about them
  * ("line 1234: FUNC with bad size").  `index` < dw_symfile_corrupt_messages();

@@ -32,38 +32,106 @@
  * the low nibble is the format, bits 4-6 what it is relative to, bit 7
  * "indirect" (the value is the address of the pointer). */
 enum {
-    PE_ABSPTR = 0x00, PE_ULEB128 = 0x01, PE_UDATA2 = 0x02, PE_UDATA4 = 0x03, PE_UDATA8 = 0x04,
-    PE_SLEB128 = 0x09, PE_SDATA2 = 0x0a, PE_SDATA4 = 0x0b, PE_SDATA8 = 0x0c,
-    PE_PCREL = 0x10, PE_TEXTREL = 0x20, PE_DATAREL = 0x30, PE_FUNCREL = 0x40, PE_ALIGNED = 0x50,
-    PE_INDIRECT = 0x80, PE_OMIT = 0xff,
+    PE_ABSPTR = 0x00,
+    PE_ULEB128 = 0x01,
+    PE_UDATA2 = 0x02,
+    PE_UDATA4 = 0x03,
+    PE_UDATA8 = 0x04,
+    PE_SLEB128 = 0x09,
+    PE_SDATA2 = 0x0a,
+    PE_SDATA4 = 0x0b,
+    PE_SDATA8 = 0x0c,
+    PE_PCREL = 0x10,
+    PE_TEXTREL = 0x20,
+    PE_DATAREL = 0x30,
+    PE_FUNCREL = 0x40,
+    PE_ALIGNED = 0x50,
+    PE_INDIRECT = 0x80,
+    PE_OMIT = 0xff,
 };
 
 /* DW_CFA_* (DWARF 5 table 7.29, plus GNU's 0x2e/0x2f).  The first three
  * carry an operand in their low six bits. */
 enum {
-    CFA_ADVANCE_LOC = 0x40, CFA_OFFSET = 0x80, CFA_RESTORE = 0xc0,
-    CFA_NOP = 0x00, CFA_SET_LOC = 0x01, CFA_ADVANCE_LOC1 = 0x02, CFA_ADVANCE_LOC2 = 0x03,
-    CFA_ADVANCE_LOC4 = 0x04, CFA_OFFSET_EXTENDED = 0x05, CFA_RESTORE_EXTENDED = 0x06,
-    CFA_UNDEFINED = 0x07, CFA_SAME_VALUE = 0x08, CFA_REGISTER = 0x09,
-    CFA_REMEMBER_STATE = 0x0a, CFA_RESTORE_STATE = 0x0b, CFA_DEF_CFA = 0x0c,
-    CFA_DEF_CFA_REGISTER = 0x0d, CFA_DEF_CFA_OFFSET = 0x0e, CFA_DEF_CFA_EXPRESSION = 0x0f,
-    CFA_EXPRESSION = 0x10, CFA_OFFSET_EXTENDED_SF = 0x11, CFA_DEF_CFA_SF = 0x12,
-    CFA_DEF_CFA_OFFSET_SF = 0x13, CFA_VAL_OFFSET = 0x14, CFA_VAL_OFFSET_SF = 0x15,
-    CFA_VAL_EXPRESSION = 0x16, CFA_GNU_ARGS_SIZE = 0x2e,
+    CFA_ADVANCE_LOC = 0x40,
+    CFA_OFFSET = 0x80,
+    CFA_RESTORE = 0xc0,
+    CFA_NOP = 0x00,
+    CFA_SET_LOC = 0x01,
+    CFA_ADVANCE_LOC1 = 0x02,
+    CFA_ADVANCE_LOC2 = 0x03,
+    CFA_ADVANCE_LOC4 = 0x04,
+    CFA_OFFSET_EXTENDED = 0x05,
+    CFA_RESTORE_EXTENDED = 0x06,
+    CFA_UNDEFINED = 0x07,
+    CFA_SAME_VALUE = 0x08,
+    CFA_REGISTER = 0x09,
+    CFA_REMEMBER_STATE = 0x0a,
+    CFA_RESTORE_STATE = 0x0b,
+    CFA_DEF_CFA = 0x0c,
+    CFA_DEF_CFA_REGISTER = 0x0d,
+    CFA_DEF_CFA_OFFSET = 0x0e,
+    CFA_DEF_CFA_EXPRESSION = 0x0f,
+    CFA_EXPRESSION = 0x10,
+    CFA_OFFSET_EXTENDED_SF = 0x11,
+    CFA_DEF_CFA_SF = 0x12,
+    CFA_DEF_CFA_OFFSET_SF = 0x13,
+    CFA_VAL_OFFSET = 0x14,
+    CFA_VAL_OFFSET_SF = 0x15,
+    CFA_VAL_EXPRESSION = 0x16,
+    CFA_GNU_ARGS_SIZE = 0x2e,
     CFA_GNU_NEGATIVE_OFFSET_EXTENDED = 0x2f,
 };
 
 /* DW_OP_* used by CFI expressions (DWARF 5 table 7.9). */
 enum {
-    OP_DEREF = 0x06, OP_CONST1U = 0x08, OP_CONST1S = 0x09, OP_CONST2U = 0x0a, OP_CONST2S = 0x0b,
-    OP_CONST4U = 0x0c, OP_CONST4S = 0x0d, OP_CONST8U = 0x0e, OP_CONST8S = 0x0f,
-    OP_CONSTU = 0x10, OP_CONSTS = 0x11, OP_DUP = 0x12, OP_DROP = 0x13, OP_OVER = 0x14,
-    OP_PICK = 0x15, OP_SWAP = 0x16, OP_ROT = 0x17, OP_ABS = 0x19, OP_AND = 0x1a, OP_DIV = 0x1b,
-    OP_MINUS = 0x1c, OP_MOD = 0x1d, OP_MUL = 0x1e, OP_NEG = 0x1f, OP_NOT = 0x20, OP_OR = 0x21,
-    OP_PLUS = 0x22, OP_PLUS_UCONST = 0x23, OP_SHL = 0x24, OP_SHR = 0x25, OP_SHRA = 0x26,
-    OP_XOR = 0x27, OP_BRA = 0x28, OP_EQ = 0x29, OP_GE = 0x2a, OP_GT = 0x2b, OP_LE = 0x2c,
-    OP_LT = 0x2d, OP_NE = 0x2e, OP_SKIP = 0x2f, OP_LIT0 = 0x30, OP_LIT31 = 0x4f,
-    OP_BREG0 = 0x70, OP_BREG31 = 0x8f, OP_BREGX = 0x92, OP_DEREF_SIZE = 0x94, OP_NOP = 0x96,
+    OP_DEREF = 0x06,
+    OP_CONST1U = 0x08,
+    OP_CONST1S = 0x09,
+    OP_CONST2U = 0x0a,
+    OP_CONST2S = 0x0b,
+    OP_CONST4U = 0x0c,
+    OP_CONST4S = 0x0d,
+    OP_CONST8U = 0x0e,
+    OP_CONST8S = 0x0f,
+    OP_CONSTU = 0x10,
+    OP_CONSTS = 0x11,
+    OP_DUP = 0x12,
+    OP_DROP = 0x13,
+    OP_OVER = 0x14,
+    OP_PICK = 0x15,
+    OP_SWAP = 0x16,
+    OP_ROT = 0x17,
+    OP_ABS = 0x19,
+    OP_AND = 0x1a,
+    OP_DIV = 0x1b,
+    OP_MINUS = 0x1c,
+    OP_MOD = 0x1d,
+    OP_MUL = 0x1e,
+    OP_NEG = 0x1f,
+    OP_NOT = 0x20,
+    OP_OR = 0x21,
+    OP_PLUS = 0x22,
+    OP_PLUS_UCONST = 0x23,
+    OP_SHL = 0x24,
+    OP_SHR = 0x25,
+    OP_SHRA = 0x26,
+    OP_XOR = 0x27,
+    OP_BRA = 0x28,
+    OP_EQ = 0x29,
+    OP_GE = 0x2a,
+    OP_GT = 0x2b,
+    OP_LE = 0x2c,
+    OP_LT = 0x2d,
+    OP_NE = 0x2e,
+    OP_SKIP = 0x2f,
+    OP_LIT0 = 0x30,
+    OP_LIT31 = 0x4f,
+    OP_BREG0 = 0x70,
+    OP_BREG31 = 0x8f,
+    OP_BREGX = 0x92,
+    OP_DEREF_SIZE = 0x94,
+    OP_NOP = 0x96,
 };
 
 /* ---- a bounded byte stream over the image callback ----------------------- */
@@ -178,15 +246,24 @@ static uint64_t addr_mask(const dw_ehframe *eh)
 static uint64_t get_encoded_value(eh_stream *s, uint8_t enc)
 {
     switch (enc & 0x0f) {
-    case PE_ABSPTR: return get_le(s, s->eh->addr_size);
-    case PE_ULEB128: return get_uleb(s);
-    case PE_UDATA2: return get_le(s, 2);
-    case PE_UDATA4: return get_le(s, 4);
-    case PE_UDATA8: return get_le(s, 8);
-    case PE_SLEB128: return (uint64_t)get_sleb(s);
-    case PE_SDATA2: return (uint64_t)sign_extend(get_le(s, 2), 16);
-    case PE_SDATA4: return (uint64_t)sign_extend(get_le(s, 4), 32);
-    case PE_SDATA8: return get_le(s, 8);
+    case PE_ABSPTR:
+        return get_le(s, s->eh->addr_size);
+    case PE_ULEB128:
+        return get_uleb(s);
+    case PE_UDATA2:
+        return get_le(s, 2);
+    case PE_UDATA4:
+        return get_le(s, 4);
+    case PE_UDATA8:
+        return get_le(s, 8);
+    case PE_SLEB128:
+        return (uint64_t)get_sleb(s);
+    case PE_SDATA2:
+        return (uint64_t)sign_extend(get_le(s, 2), 16);
+    case PE_SDATA4:
+        return (uint64_t)sign_extend(get_le(s, 4), 32);
+    case PE_SDATA8:
+        return get_le(s, 8);
     }
     s->failed = 1;
     return 0;
@@ -203,14 +280,19 @@ static int get_encoded_pointer(eh_stream *s, uint8_t enc, uint64_t datarel, uint
     if (s->failed || (enc & PE_INDIRECT))
         return 0;
     switch (enc & 0x70) {
-    case PE_ABSPTR: v -= s->eh->link_base; break;
-    case PE_PCREL: v += field; break;
+    case PE_ABSPTR:
+        v -= s->eh->link_base;
+        break;
+    case PE_PCREL:
+        v += field;
+        break;
     case PE_DATAREL:
         if (datarel == UINT64_MAX)
             return 0;
         v += datarel;
         break;
-    default: return 0;
+    default:
+        return 0;
     }
     *out = v & addr_mask(s->eh);
     return 1;
@@ -493,8 +575,7 @@ static int exec_cfa_rule(eh_stream *s, const eh_cie *cie, uint8_t op, dw_eh_row 
 }
 
 /* Instructions that set a register's rule. */
-static int exec_reg_rule(eh_stream *s, const eh_cie *cie, uint8_t op, cfa_run *run,
-                         dw_eh_row *row)
+static int exec_reg_rule(eh_stream *s, const eh_cie *cie, uint8_t op, cfa_run *run, dw_eh_row *row)
 {
     uint64_t reg = 0, other;
     int64_t daf = cie->data_align;
@@ -517,9 +598,15 @@ static int exec_reg_rule(eh_stream *s, const eh_cie *cie, uint8_t op, cfa_run *r
     case CFA_VAL_OFFSET_SF:
         set_offset_rule(row, reg, DW_EH_VAL_OFFSET, get_sleb(s) * daf);
         return 1;
-    case CFA_RESTORE_EXTENDED: restore_rule(run, row, reg); return 1;
-    case CFA_UNDEFINED: set_simple_rule(row, reg, DW_EH_UNDEFINED, 0); return 1;
-    case CFA_SAME_VALUE: set_simple_rule(row, reg, DW_EH_SAME_VALUE, 0); return 1;
+    case CFA_RESTORE_EXTENDED:
+        restore_rule(run, row, reg);
+        return 1;
+    case CFA_UNDEFINED:
+        set_simple_rule(row, reg, DW_EH_UNDEFINED, 0);
+        return 1;
+    case CFA_SAME_VALUE:
+        set_simple_rule(row, reg, DW_EH_SAME_VALUE, 0);
+        return 1;
     case CFA_REGISTER:
         other = get_uleb(s);
         set_simple_rule(row, reg, DW_EH_REGISTER, other);
@@ -538,7 +625,9 @@ static int exec_reg_rule(eh_stream *s, const eh_cie *cie, uint8_t op, cfa_run *r
         }
         return 1;
     }
-    case CFA_GNU_ARGS_SIZE: row->args_size = get_uleb(s); return 1;
+    case CFA_GNU_ARGS_SIZE:
+        row->args_size = get_uleb(s);
+        return 1;
     }
     return -1;
 }
@@ -550,25 +639,34 @@ static int exec_one(eh_stream *s, cfa_run *run, dw_eh_row *row)
     uint8_t op = get_u8(s);
     uint8_t low = op & 0x3f;
     switch (op & 0xc0) {
-    case CFA_ADVANCE_LOC: return advance(run, low, cie->code_align);
+    case CFA_ADVANCE_LOC:
+        return advance(run, low, cie->code_align);
     case CFA_OFFSET:
         set_offset_rule(row, low, DW_EH_OFFSET, (int64_t)get_uleb(s) * cie->data_align);
         return 1;
-    case CFA_RESTORE: restore_rule(run, row, low); return 1;
+    case CFA_RESTORE:
+        restore_rule(run, row, low);
+        return 1;
     }
     switch (op) {
-    case CFA_NOP: return 1;
+    case CFA_NOP:
+        return 1;
     case CFA_SET_LOC: {
         uint64_t loc;
         if (!get_encoded_pointer(s, cie->fde_enc, UINT64_MAX, &loc) || loc < run->loc)
             return 0;
         return advance(run, loc - run->loc, 1);
     }
-    case CFA_ADVANCE_LOC1: return advance(run, get_le(s, 1), cie->code_align);
-    case CFA_ADVANCE_LOC2: return advance(run, get_le(s, 2), cie->code_align);
-    case CFA_ADVANCE_LOC4: return advance(run, get_le(s, 4), cie->code_align);
-    case CFA_REMEMBER_STATE: return remember(run, row);
-    case CFA_RESTORE_STATE: return restore_state(run, row);
+    case CFA_ADVANCE_LOC1:
+        return advance(run, get_le(s, 1), cie->code_align);
+    case CFA_ADVANCE_LOC2:
+        return advance(run, get_le(s, 2), cie->code_align);
+    case CFA_ADVANCE_LOC4:
+        return advance(run, get_le(s, 4), cie->code_align);
+    case CFA_REMEMBER_STATE:
+        return remember(run, row);
+    case CFA_RESTORE_STATE:
+        return restore_state(run, row);
     }
     int done = exec_cfa_rule(s, cie, op, row);
     if (done < 0)
@@ -728,8 +826,8 @@ dw_status dw_ehframe_open_section(dw_ehframe *eh, dw_image_read_fn read, void *c
     eh->addr_size = addr_size;
     eh->link_base = link_base;
     eh->eh_frame = rva;
-    eh->eh_frame_end = size > MAX_EH_FRAME_SIZE || rva + size < rva ? rva + MAX_EH_FRAME_SIZE
-                                                                     : rva + size;
+    eh->eh_frame_end =
+        size > MAX_EH_FRAME_SIZE || rva + size < rva ? rva + MAX_EH_FRAME_SIZE : rva + size;
     if (eh->eh_frame_end < rva)
         return DW_ERR_DAMAGED;
     eh->hdr = UINT64_MAX;
@@ -741,11 +839,14 @@ static unsigned table_entry_size(uint8_t enc)
 {
     switch (enc & 0x0f) {
     case PE_UDATA2:
-    case PE_SDATA2: return 4;
+    case PE_SDATA2:
+        return 4;
     case PE_UDATA4:
-    case PE_SDATA4: return 8;
+    case PE_SDATA4:
+        return 8;
     case PE_UDATA8:
-    case PE_SDATA8: return 16;
+    case PE_SDATA8:
+        return 16;
     }
     return 0;
 }
@@ -820,7 +921,12 @@ dw_status dw_ehframe_open_elf(dw_ehframe *eh, dw_image_read_fn read, void *ctx, 
     size_t got = read(ctx, 0, b, sizeof b);
     dw_reader r = dw_reader_make(b, got);
     /* e_ident: "\x7fELF", EI_CLASS 1/2, EI_DATA 1 (little-endian). */
-    if (got < 52 || memcmp(b, "\x7f" "ELF", 4) != 0 || (b[4] != 1 && b[4] != 2) || b[5] != 1)
+    if (got < 52 ||
+        memcmp(b,
+               "\x7f"
+               "ELF",
+               4) != 0 ||
+        (b[4] != 1 && b[4] != 2) || b[5] != 1)
         return DW_ERR_FORMAT;
     eh->addr_size = b[4] == 2 ? 8 : 4;
     int is64 = eh->addr_size == 8;
@@ -900,42 +1006,87 @@ static int binary(expr_eval *x, uint8_t op)
 {
     uint64_t b, a, r;
     switch (op) {
-    case OP_AND: case OP_DIV: case OP_MINUS: case OP_MOD: case OP_MUL: case OP_OR:
-    case OP_PLUS: case OP_SHL: case OP_SHR: case OP_SHRA: case OP_XOR: case OP_EQ:
-    case OP_GE: case OP_GT: case OP_LE: case OP_LT: case OP_NE:
+    case OP_AND:
+    case OP_DIV:
+    case OP_MINUS:
+    case OP_MOD:
+    case OP_MUL:
+    case OP_OR:
+    case OP_PLUS:
+    case OP_SHL:
+    case OP_SHR:
+    case OP_SHRA:
+    case OP_XOR:
+    case OP_EQ:
+    case OP_GE:
+    case OP_GT:
+    case OP_LE:
+    case OP_LT:
+    case OP_NE:
         break;
-    default: return -1;
+    default:
+        return -1;
     }
     if (!pop(x, &b) || !pop(x, &a))
         return 0;
     int64_t sa = (int64_t)a, sb = (int64_t)b;
     switch (op) {
-    case OP_AND: r = a & b; break;
+    case OP_AND:
+        r = a & b;
+        break;
     case OP_DIV:
         if (sb == 0 || (sb == -1 && sa == INT64_MIN))
             return 0;
         r = (uint64_t)(sa / sb);
         break;
-    case OP_MINUS: r = a - b; break;
+    case OP_MINUS:
+        r = a - b;
+        break;
     case OP_MOD:
         if (b == 0)
             return 0;
         r = a % b;
         break;
-    case OP_MUL: r = a * b; break;
-    case OP_OR: r = a | b; break;
-    case OP_PLUS: r = a + b; break;
-    case OP_SHL: r = b >= 64 ? 0 : a << b; break;
-    case OP_SHR: r = b >= 64 ? 0 : a >> b; break;
-    case OP_SHRA: r = (uint64_t)(b >= 64 ? (sa < 0 ? -1 : 0) : sa >> b); break;
-    case OP_XOR: r = a ^ b; break;
+    case OP_MUL:
+        r = a * b;
+        break;
+    case OP_OR:
+        r = a | b;
+        break;
+    case OP_PLUS:
+        r = a + b;
+        break;
+    case OP_SHL:
+        r = b >= 64 ? 0 : a << b;
+        break;
+    case OP_SHR:
+        r = b >= 64 ? 0 : a >> b;
+        break;
+    case OP_SHRA:
+        r = (uint64_t)(b >= 64 ? (sa < 0 ? -1 : 0) : sa >> b);
+        break;
+    case OP_XOR:
+        r = a ^ b;
+        break;
     /* Comparisons are signed (DWARF 5 2.5.1.5). */
-    case OP_EQ: r = sa == sb; break;
-    case OP_GE: r = sa >= sb; break;
-    case OP_GT: r = sa > sb; break;
-    case OP_LE: r = sa <= sb; break;
-    case OP_LT: r = sa < sb; break;
-    default: r = sa != sb; break;
+    case OP_EQ:
+        r = sa == sb;
+        break;
+    case OP_GE:
+        r = sa >= sb;
+        break;
+    case OP_GT:
+        r = sa > sb;
+        break;
+    case OP_LE:
+        r = sa <= sb;
+        break;
+    case OP_LT:
+        r = sa < sb;
+        break;
+    default:
+        r = sa != sb;
+        break;
     }
     return push(x, r);
 }
@@ -945,9 +1096,12 @@ static int stack_op(expr_eval *x, eh_stream *s, uint8_t op)
 {
     uint64_t a, b, c;
     switch (op) {
-    case OP_DUP: return x->depth && push(x, x->stack[x->depth - 1]);
-    case OP_DROP: return pop(x, &a);
-    case OP_OVER: return x->depth >= 2 && push(x, x->stack[x->depth - 2]);
+    case OP_DUP:
+        return x->depth && push(x, x->stack[x->depth - 1]);
+    case OP_DROP:
+        return pop(x, &a);
+    case OP_OVER:
+        return x->depth >= 2 && push(x, x->stack[x->depth - 2]);
     case OP_PICK: {
         uint8_t i = get_u8(s);
         return i < x->depth && push(x, x->stack[x->depth - 1 - i]);
@@ -962,9 +1116,12 @@ static int stack_op(expr_eval *x, eh_stream *s, uint8_t op)
         return push(x, c) && push(x, a) && push(x, b);
     case OP_ABS:
         return pop(x, &a) && push(x, (int64_t)a < 0 ? (uint64_t)0 - a : a);
-    case OP_NEG: return pop(x, &a) && push(x, (uint64_t)0 - a);
-    case OP_NOT: return pop(x, &a) && push(x, ~a);
-    case OP_PLUS_UCONST: return pop(x, &a) && push(x, a + get_uleb(s));
+    case OP_NEG:
+        return pop(x, &a) && push(x, (uint64_t)0 - a);
+    case OP_NOT:
+        return pop(x, &a) && push(x, ~a);
+    case OP_PLUS_UCONST:
+        return pop(x, &a) && push(x, a + get_uleb(s));
     }
     return -1;
 }
@@ -977,22 +1134,33 @@ static int value_op(expr_eval *x, eh_stream *s, uint8_t op)
     if (op >= OP_BREG0 && op <= OP_BREG31)
         return breg(x, op - OP_BREG0, get_sleb(s));
     switch (op) {
-    case OP_CONST1U: return push(x, get_le(s, 1));
-    case OP_CONST1S: return push(x, (uint64_t)sign_extend(get_le(s, 1), 8));
-    case OP_CONST2U: return push(x, get_le(s, 2));
-    case OP_CONST2S: return push(x, (uint64_t)sign_extend(get_le(s, 2), 16));
-    case OP_CONST4U: return push(x, get_le(s, 4));
-    case OP_CONST4S: return push(x, (uint64_t)sign_extend(get_le(s, 4), 32));
+    case OP_CONST1U:
+        return push(x, get_le(s, 1));
+    case OP_CONST1S:
+        return push(x, (uint64_t)sign_extend(get_le(s, 1), 8));
+    case OP_CONST2U:
+        return push(x, get_le(s, 2));
+    case OP_CONST2S:
+        return push(x, (uint64_t)sign_extend(get_le(s, 2), 16));
+    case OP_CONST4U:
+        return push(x, get_le(s, 4));
+    case OP_CONST4S:
+        return push(x, (uint64_t)sign_extend(get_le(s, 4), 32));
     case OP_CONST8U:
-    case OP_CONST8S: return push(x, get_le(s, 8));
-    case OP_CONSTU: return push(x, get_uleb(s));
-    case OP_CONSTS: return push(x, (uint64_t)get_sleb(s));
+    case OP_CONST8S:
+        return push(x, get_le(s, 8));
+    case OP_CONSTU:
+        return push(x, get_uleb(s));
+    case OP_CONSTS:
+        return push(x, (uint64_t)get_sleb(s));
     case OP_BREGX: {
         uint64_t reg = get_uleb(s);
         return breg(x, reg, get_sleb(s));
     }
-    case OP_DEREF: return deref(x, x->addr_size);
-    case OP_DEREF_SIZE: return deref(x, get_u8(s));
+    case OP_DEREF:
+        return deref(x, x->addr_size);
+    case OP_DEREF_SIZE:
+        return deref(x, get_u8(s));
     }
     return -1;
 }
@@ -1016,8 +1184,8 @@ static int branch(expr_eval *x, eh_stream *s, uint8_t op, uint64_t start)
 
 /* Evaluate the expression at [at, at + len); with has_initial, the value
  * is pushed first (DW_CFA_expression / val_expression push the CFA). */
-static int eval_expr(const dw_ehframe *eh, uint64_t at, uint32_t len, expr_eval *x,
-                     int has_initial, uint64_t initial, uint64_t *out)
+static int eval_expr(const dw_ehframe *eh, uint64_t at, uint32_t len, expr_eval *x, int has_initial,
+                     uint64_t initial, uint64_t *out)
 {
     eh_stream s;
     stream_init(&s, eh, at, at + len);

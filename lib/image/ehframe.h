@@ -42,10 +42,10 @@ typedef enum dw_eh_rule_kind {
 } dw_eh_rule_kind;
 
 typedef struct dw_eh_rule {
-    uint8_t kind;      /* dw_eh_rule_kind */
-    uint16_t reg;      /* DW_EH_REGISTER */
-    int64_t offset;    /* DW_EH_OFFSET, DW_EH_VAL_OFFSET */
-    uint64_t expr;     /* expression kinds: RVA of the DW_OP bytes */
+    uint8_t kind;   /* dw_eh_rule_kind */
+    uint16_t reg;   /* DW_EH_REGISTER */
+    int64_t offset; /* DW_EH_OFFSET, DW_EH_VAL_OFFSET */
+    uint64_t expr;  /* expression kinds: RVA of the DW_OP bytes */
     uint32_t expr_len;
 } dw_eh_rule;
 
@@ -53,13 +53,13 @@ typedef struct dw_eh_rule {
 typedef struct dw_eh_row {
     uint64_t pc_begin, pc_end; /* RVAs the FDE covers */
     int cfa_is_expr;
-    unsigned cfa_reg;          /* CFA = cfa_reg + cfa_offset ... */
+    unsigned cfa_reg; /* CFA = cfa_reg + cfa_offset ... */
     int64_t cfa_offset;
-    uint64_t cfa_expr;         /* ... or the value of this expression */
+    uint64_t cfa_expr; /* ... or the value of this expression */
     uint32_t cfa_expr_len;
-    unsigned ra_column;        /* the CIE's return address register */
-    int signal_frame;          /* augmentation 'S': the caller's IP is exact */
-    uint64_t args_size;        /* DW_CFA_GNU_args_size */
+    unsigned ra_column; /* the CIE's return address register */
+    int signal_frame;   /* augmentation 'S': the caller's IP is exact */
+    uint64_t args_size; /* DW_CFA_GNU_args_size */
     dw_eh_rule col[DW_EH_COLUMNS];
 } dw_eh_row;
 
@@ -73,16 +73,16 @@ typedef struct dw_eh_index_entry {
 typedef struct dw_ehframe {
     dw_image_read_fn read;
     void *ctx;
-    unsigned addr_size;        /* 4 (ELFCLASS32) or 8 (ELFCLASS64) */
-    uint64_t link_base;        /* link-time address of RVA 0: absolute pointers minus this */
-    uint64_t eh_frame;         /* RVA of .eh_frame */
-    uint64_t eh_frame_end;     /* bound for reads in it (section end, or a cap) */
+    unsigned addr_size;    /* 4 (ELFCLASS32) or 8 (ELFCLASS64) */
+    uint64_t link_base;    /* link-time address of RVA 0: absolute pointers minus this */
+    uint64_t eh_frame;     /* RVA of .eh_frame */
+    uint64_t eh_frame_end; /* bound for reads in it (section end, or a cap) */
     /* .eh_frame_hdr's sorted table (LSB "binary search table"), when usable */
-    uint64_t hdr;              /* RVA of .eh_frame_hdr: base of its datarel values */
-    uint64_t table;            /* RVA of the first entry */
+    uint64_t hdr;   /* RVA of .eh_frame_hdr: base of its datarel values */
+    uint64_t table; /* RVA of the first entry */
     uint64_t fde_count;
     uint8_t table_enc;
-    unsigned entry_size;       /* bytes of one (pc, fde) pair; 0: no table */
+    unsigned entry_size; /* bytes of one (pc, fde) pair; 0: no table */
     /* else an index built once by walking .eh_frame (sorted by pc) */
     const dw_eh_index_entry *index;
     size_t index_count;

@@ -14,7 +14,10 @@
  * There is exactly one per dw_dump, and a dw_dump is used by one thread at a
  * time by contract (include/dumpwalk/dump.h), so that holds.  No page
  * callbacks are installed: libkdumpfile 0.5.1 crashes when a get_page
- * callback comes without put_page. */
+ * callback comes without put_page.
+ *
+ * The library is loaded on the first open (kdump_loader.h) and called
+ * through the function table kept in kd_state. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +25,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <libkdumpfile/kdumpfile.h>
-
 #include "kdump/elf_core.h"
+#include "kdump/kdump_loader.h"
 #include "minidump/backend.h"
 
 /* Kernel stacks on x86_64 are THREAD_SIZE = 16 KiB, aligned to their size
@@ -45,6 +47,7 @@ typedef struct mapped_file {
 } mapped_file;
 
 typedef struct kd_state {
+    const dw_kdumpfile *kd; /* the loaded library */
     kdump_ctx_t *ctx;
     int leak_ctx; /* see open_context: 0.5.1 crashes freeing a failed diskdump open */
     int fd;
@@ -113,14 +116,14 @@ static dw_status read_user(dw_dump *dump, kd_state *s, uint64_t va, void *buf, s
         uint64_t left = seg->filesz - (at - seg->vaddr);
         size_t n = len - done < left ? len - done : (size_t)left;
         size_t want = n;
-        kdump_status ks = kdump_read(s->ctx, KDUMP_KVADDR, at, (uint8_t *)buf + done, &n);
+        kdump_status ks = s->kd->read(s->ctx, KDUMP_KVADDR, at, (uint8_t *)buf + done, &n);
         done += ks == KDUMP_OK ? want : n;
         if (ks != KDUMP_OK) {
             *got = done;
             if (done)
                 return DW_ERR_TRUNCATED;
             return dw_fail(dump, kdump_error_status(ks), "memory: 0x%llx: libkdumpfile: %s",
-                           (unsigned long long)at, kdump_get_err(s->ctx));
+                           (unsigned long long)at, s->kd->get_err(s->ctx));
         }
     }
     *got = done;
@@ -135,7 +138,7 @@ static dw_status read_kernel(dw_dump *dump, kd_state *s, uint64_t va, void *buf,
                              size_t *got)
 {
     size_t n = len;
-    kdump_status ks = kdump_read(s->ctx, KDUMP_KVADDR, va, buf, &n);
+    kdump_status ks = s->kd->read(s->ctx, KDUMP_KVADDR, va, buf, &n);
     *got = ks == KDUMP_OK ? len : n;
     if (ks == KDUMP_OK)
         return DW_OK;
@@ -145,9 +148,9 @@ static dw_status read_kernel(dw_dump *dump, kd_state *s, uint64_t va, void *buf,
         return dw_fail(dump, DW_ERR_NOT_FOUND,
                        "memory: page 0x%llx is missing from the kernel dump (filtered out or "
                        "not captured): %s",
-                       (unsigned long long)(va & ~(uint64_t)0xfff), kdump_get_err(s->ctx));
+                       (unsigned long long)(va & ~(uint64_t)0xfff), s->kd->get_err(s->ctx));
     return dw_fail(dump, kdump_error_status(ks), "memory: 0x%llx: libkdumpfile: %s",
-                   (unsigned long long)va, kdump_get_err(s->ctx));
+                   (unsigned long long)va, s->kd->get_err(s->ctx));
 }
 
 static dw_status kd_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got)
@@ -262,7 +265,7 @@ static void kd_close(dw_dump *dump)
             close(s->files[i].fd);
     }
     if (s->ctx && !s->leak_ctx)
-        kdump_free(s->ctx);
+        s->kd->free_ctx(s->ctx);
     if (s->fd >= 0)
         close(s->fd); /* libkdumpfile does not close the descriptors it is given */
     free(s);
@@ -288,13 +291,23 @@ static dw_arch arch_of_name(const char *name)
     return DW_ARCH_UNKNOWN;
 }
 
+/* kdump_get_number_attr / kdump_get_string_attr of the header, through the
+ * loaded library: the type is set so libkdumpfile checks it. */
 static int get_number(kd_state *s, const char *key, uint64_t *out)
 {
-    kdump_num_t v;
-    if (kdump_get_number_attr(s->ctx, key, &v) != KDUMP_OK)
+    kdump_attr_t attr = {.type = KDUMP_NUMBER};
+    if (s->kd->get_typed_attr(s->ctx, key, &attr) != KDUMP_OK)
         return 0;
-    *out = v;
+    *out = attr.val.number;
     return 1;
+}
+
+static const char *get_string(kd_state *s, const char *key)
+{
+    kdump_attr_t attr = {.type = KDUMP_STRING};
+    if (s->kd->get_typed_attr(s->ctx, key, &attr) != KDUMP_OK)
+        return NULL;
+    return attr.val.string;
 }
 
 /* cpu.N.reg.<name> for every register of the architecture that is there. */
@@ -547,8 +560,8 @@ static void fill_system_info(dw_dump *dump, kd_state *s, dw_arch arch)
     if (s->kernel && get_number(s, "cpu.number", &cpus))
         si->number_of_processors = cpus > 255 ? 255 : (uint8_t)cpus;
     const char *release = s->elf.os_release;
-    if (!release && kdump_get_string_attr(s->ctx, "linux.uts.release", &release) != KDUMP_OK)
-        release = NULL;
+    if (!release)
+        release = get_string(s, "linux.uts.release");
     si->csd_version = release ? dw_arena_strdup(&dump->arena, release) : "";
     if (!si->csd_version)
         si->csd_version = "";
@@ -583,20 +596,20 @@ static int open_fd(dw_dump *dump, const char *path)
 static dw_status open_context(dw_dump *dump, kd_state *s, const char *path, dw_error *err)
 {
     s->fd = open_fd(dump, path);
-    s->ctx = s->fd >= 0 ? kdump_new() : NULL;
+    s->ctx = s->fd >= 0 ? s->kd->new_ctx() : NULL;
     if (!s->ctx) {
         dw_error_set(err, DW_ERR_IO, "cannot hand the dump to libkdumpfile: %s",
                      s->fd < 0 ? "no file descriptor" : "out of memory");
         return DW_ERR_IO;
     }
-    kdump_status ks = kdump_open_fd(s->ctx, s->fd);
+    kdump_status ks = s->kd->open_fdset(s->ctx, 1, &s->fd);
     if (ks != KDUMP_OK) {
         /* libkdumpfile 0.5.1 crashes in kdump_free() after it failed to open
          * a diskdump file; such a context is left unfreed (a bounded leak on
          * a refused file) rather than crash the caller. */
         s->leak_ctx = is_diskdump(&dump->file);
         dw_error_set(err, ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT,
-                     "libkdumpfile cannot open it: %s", kdump_get_err(s->ctx));
+                     "libkdumpfile cannot open it: %s", s->kd->get_err(s->ctx));
         return ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT;
     }
     return DW_OK;
@@ -612,10 +625,7 @@ static void fill_header(dw_dump *dump, kd_state *s)
 
 static dw_status fill_all(dw_dump *dump, kd_state *s)
 {
-    const char *arch_name = NULL;
-    if (kdump_get_string_attr(s->ctx, "arch.name", &arch_name) != KDUMP_OK)
-        arch_name = NULL;
-    dw_arch arch = arch_of_name(arch_name);
+    dw_arch arch = arch_of_name(get_string(s, "arch.name"));
     fill_header(dump, s);
     fill_system_info(dump, s, arch);
     s->status.system_info = DW_OK;
@@ -646,6 +656,17 @@ static dw_status check_diskdump_header(dw_dump *dump, dw_error *err)
     return DW_OK;
 }
 
+static dw_status load_library(kd_state *s, dw_error *err)
+{
+    const char *why = NULL;
+    s->kd = dw_kdumpfile_get(&why);
+    if (s->kd)
+        return DW_OK;
+    dw_error_set(err, DW_ERR_UNSUPPORTED, "ELF core support needs %s: %s", DW_KDUMPFILE_SONAME,
+                 why);
+    return DW_ERR_UNSUPPORTED;
+}
+
 dw_status dw_backend_open(dw_dump *dump, const char *path, dw_error *err)
 {
     kd_state *s = calloc(1, sizeof *s);
@@ -669,7 +690,10 @@ dw_status dw_backend_open(dw_dump *dump, const char *path, dw_error *err)
         if (st != DW_OK)
             return st;
     }
-    dw_status st = open_context(dump, s, path, err);
+    /* Files refused above (not a core, damaged headers) never load it. */
+    dw_status st = load_library(s, err);
+    if (st == DW_OK)
+        st = open_context(dump, s, path, err);
     if (st != DW_OK)
         return st;
     /* diskdump/kdump files are kernel dumps; an ELF core is one when it

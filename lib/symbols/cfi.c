@@ -87,10 +87,10 @@ dw_status dw_symfile_find_cfi(dw_symfile *sf, uint64_t rva, dw_cfi_rules *out, c
                               size_t err_size)
 {
     out->count = 0;
-    dw_status st = dw_symfile_ensure_index(sf);
-    if (st != DW_OK)
+    dw_status st;
+    const sym_index *ix = dw_symfile_stack_records(sf, &st);
+    if (!ix)
         return fail(err, err_size, st, "symbol file could not be indexed");
-    const sym_index *ix = &sf->index;
     size_t i = cfi_at_or_below(ix, rva);
     if (i == SIZE_MAX || rva - ix->cfi[i].addr >= ix->cfi[i].size)
         return fail(err, err_size, DW_ERR_NOT_FOUND, "no STACK CFI covers 0x%llx",

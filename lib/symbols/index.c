@@ -708,11 +708,16 @@ static int finish(builder *b)
 
 dw_status dw_sym_build_index(const char *text, size_t size, sym_index *ix)
 {
+    return dw_sym_build_index_from(text, size, 0, ix);
+}
+
+dw_status dw_sym_build_index_from(const char *text, size_t size, size_t start, sym_index *ix)
+{
     memset(ix, 0, sizeof *ix);
-    if (size > UINT32_MAX)
+    if (size > UINT32_MAX || start > size)
         return DW_ERR_LIMIT;
     builder b = {.text = text, .ix = ix};
-    const char *p = text, *end = text + size;
+    const char *p = text + start, *end = text + size;
     while (p < end && !b.oom) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl : end;

@@ -1,5 +1,7 @@
-/* Address lookups in an indexed symbol file: FUNC, line, INLINE frames and
- * the PUBLIC fallback.  Binary searches over the sorted index; no allocation. */
+/* Address lookups in a symbol file: FUNC, line, INLINE frames and the PUBLIC
+ * fallback.  From the text of a sorted file (textsearch.c), else by binary
+ * searches over the sorted index; no allocation. */
+#include <stdio.h>
 #include <string.h>
 
 #include "symbols/symfile.h"
@@ -118,16 +120,56 @@ static void lookup_inlines(const dw_symfile *sf, const sym_func *f, uint64_t rva
         fill_inline(sf, found[(depth - 1 - i) % DW_SYM_MAX_INLINE], &out->inlines[i]);
 }
 
-dw_status dw_symfile_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
+static void clear_lookup(dw_sym_lookup *out)
 {
-    if (!sf || !out)
-        return DW_ERR_INVALID_ARG;
     out->kind = DW_SYM_NONE;
     out->function = out->file = (dw_symstr){NULL, 0};
     out->has_line = 0;
     out->inline_count = 0;
     out->inlines_truncated = 0;
-    dw_status st = dw_symfile_ensure_index(sf);
+}
+
+/* Text mode (textsearch.c) answers unless it meets what only the index
+ * resolves; then the file switches to the index and the lookup is redone.
+ * Text lookups cost more than index lookups, so once they have read as many
+ * bytes as the file holds the index is built: a file looked up a few times
+ * is read a few pages deep, one looked up without end costs at most twice
+ * what indexing it first would have. */
+static int answered_from_text(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out, dw_status *st)
+{
+    if (dw_symfile_ensure_mode(sf, st) != DW_SYM_LOOKUP_TEXT)
+        return *st != DW_OK;
+    char why[DW_SYM_CORRUPT_MSG];
+    size_t read = 0;
+    sym_text_result r = dw_sym_text_lookup(sf, rva, out, &read, why, sizeof why);
+    size_t total = atomic_fetch_add_explicit(&sf->text_read, read, memory_order_relaxed) + read;
+    if (r != SYM_TEXT_FALLBACK && total > sf->text_read_limit) {
+        snprintf(why, sizeof why, "text lookups had read %zu bytes, more than the file holds",
+                 total);
+        dw_status ist = dw_symfile_fall_back(sf, why);
+        if (ist != DW_OK) {
+            *st = ist;
+            return 1;
+        }
+    }
+    if (r != SYM_TEXT_FALLBACK) {
+        *st = r == SYM_TEXT_FOUND ? DW_OK : DW_ERR_NOT_FOUND;
+        return 1;
+    }
+    clear_lookup(out);
+    *st = dw_symfile_fall_back(sf, why);
+    return *st != DW_OK;
+}
+
+dw_status dw_symfile_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
+{
+    if (!sf || !out)
+        return DW_ERR_INVALID_ARG;
+    clear_lookup(out);
+    dw_status st;
+    if (answered_from_text(sf, rva, out, &st))
+        return st;
+    st = dw_symfile_ensure_index(sf);
     if (st != DW_OK)
         return st;
     const sym_index *ix = &sf->index;

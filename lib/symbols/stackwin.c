@@ -33,10 +33,10 @@ static const sym_win *win_covering(const sym_win *a, size_t n, uint64_t rva)
 
 dw_status dw_symfile_find_win(dw_symfile *sf, uint64_t rva, dw_win_record *out)
 {
-    dw_status st = dw_symfile_ensure_index(sf);
-    if (st != DW_OK)
+    dw_status st;
+    const sym_index *ix = dw_symfile_stack_records(sf, &st);
+    if (!ix)
         return st;
-    const sym_index *ix = &sf->index;
     unsigned type = 4;
     const sym_win *w = win_covering(ix->win[1], ix->nwin[1], rva);
     if (!w) {

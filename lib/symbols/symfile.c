@@ -1,5 +1,6 @@
 /* Opening a Breakpad symbol file: map it, read the MODULE record (and the
- * INFO CODE_ID record that follows it), and build the index on first use. */
+ * INFO CODE_ID record that follows it); on first use choose between text
+ * search and the full index, and build the indexes that need building. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -133,11 +134,15 @@ static dw_symfile *symfile_alloc(void)
         return NULL;
     }
     atomic_init(&sf->indexed, 0);
+    atomic_init(&sf->mode, DW_SYM_LOOKUP_UNDECIDED);
+    atomic_init(&sf->text_read, 0);
+    atomic_init(&sf->stack_indexed, 0);
     return sf;
 }
 
 static dw_status finish_open(dw_symfile *sf, dw_symfile **out, dw_error *err)
 {
+    sf->text_read_limit = sf->size;
     dw_status st = sf->size > UINT32_MAX ? DW_ERR_LIMIT : DW_OK;
     if (st != DW_OK)
         set_error(err, st, "symbol file larger than 4 GiB is not supported");
@@ -218,6 +223,7 @@ void dw_symfile_close(dw_symfile *sf)
     if (!sf)
         return;
     dw_sym_free_index(&sf->index);
+    dw_sym_free_index(&sf->stack_index);
     if (sf->mapped)
         munmap((void *)sf->text, sf->size);
     else
@@ -232,17 +238,112 @@ const dw_symfile_module *dw_symfile_module_info(const dw_symfile *sf)
     return sf ? &sf->module : NULL;
 }
 
+/* Build the full index unless it is built; the caller holds index_lock. */
+static dw_status build_index_locked(dw_symfile *sf)
+{
+    if (!atomic_load_explicit(&sf->indexed, memory_order_relaxed)) {
+        sf->index_status = dw_sym_build_index(sf->text, sf->size, &sf->index);
+        atomic_store_explicit(&sf->indexed, 1, memory_order_release);
+    }
+    return sf->index_status;
+}
+
 dw_status dw_symfile_ensure_index(dw_symfile *sf)
 {
     if (atomic_load_explicit(&sf->indexed, memory_order_acquire))
         return sf->index_status;
     pthread_mutex_lock(&sf->index_lock);
-    if (!atomic_load_explicit(&sf->indexed, memory_order_relaxed)) {
-        sf->index_status = dw_sym_build_index(sf->text, sf->size, &sf->index);
-        atomic_store_explicit(&sf->indexed, 1, memory_order_release);
+    dw_status st = build_index_locked(sf);
+    pthread_mutex_unlock(&sf->index_lock);
+    return st;
+}
+
+/* Switch to the full index for good; the caller holds index_lock.  The
+ * reason is written before the mode, which publishes it. */
+static dw_status fall_back_locked(dw_symfile *sf, const char *why)
+{
+    dw_status st = build_index_locked(sf);
+    if (atomic_load_explicit(&sf->mode, memory_order_relaxed) != DW_SYM_LOOKUP_INDEX) {
+        snprintf(sf->mode_reason, sizeof sf->mode_reason, "%s",
+                 why && *why ? why : "the text search gave up");
+        atomic_store_explicit(&sf->mode, DW_SYM_LOOKUP_INDEX, memory_order_release);
+    }
+    return st;
+}
+
+dw_sym_lookup_mode dw_symfile_ensure_mode(dw_symfile *sf, dw_status *st)
+{
+    int mode = atomic_load_explicit(&sf->mode, memory_order_acquire);
+    *st = DW_OK;
+    if (mode != DW_SYM_LOOKUP_UNDECIDED)
+        return (dw_sym_lookup_mode)mode;
+    pthread_mutex_lock(&sf->index_lock);
+    mode = atomic_load_explicit(&sf->mode, memory_order_relaxed);
+    if (mode == DW_SYM_LOOKUP_UNDECIDED) {
+        char why[DW_SYM_CORRUPT_MSG] = "";
+        if (dw_sym_plan_text(sf->text, sf->size, &sf->plan, why, sizeof why)) {
+            mode = DW_SYM_LOOKUP_TEXT;
+            atomic_store_explicit(&sf->mode, mode, memory_order_release);
+        } else {
+            *st = fall_back_locked(sf, why);
+            mode = DW_SYM_LOOKUP_INDEX;
+        }
     }
     pthread_mutex_unlock(&sf->index_lock);
-    return sf->index_status;
+    return (dw_sym_lookup_mode)mode;
+}
+
+dw_status dw_symfile_fall_back(dw_symfile *sf, const char *why)
+{
+    pthread_mutex_lock(&sf->index_lock);
+    dw_status st = fall_back_locked(sf, why);
+    pthread_mutex_unlock(&sf->index_lock);
+    return st;
+}
+
+dw_sym_lookup_mode dw_symfile_lookup_mode(dw_symfile *sf)
+{
+    return sf ? (dw_sym_lookup_mode)atomic_load_explicit(&sf->mode, memory_order_acquire)
+              : DW_SYM_LOOKUP_UNDECIDED;
+}
+
+const char *dw_symfile_lookup_mode_reason(dw_symfile *sf)
+{
+    return dw_symfile_lookup_mode(sf) == DW_SYM_LOOKUP_INDEX ? sf->mode_reason : "";
+}
+
+dw_status dw_symfile_use_index(dw_symfile *sf)
+{
+    if (!sf)
+        return DW_ERR_INVALID_ARG;
+    return dw_symfile_fall_back(sf, "the full index was requested");
+}
+
+/* In text mode STACK records come from an index of the STACK group alone:
+ * dump_syms writes STACK CFI in the order of the unwind tables, not by
+ * address, so that group cannot be bisected (and checking its order would
+ * read as much as indexing it). */
+const sym_index *dw_symfile_stack_records(dw_symfile *sf, dw_status *st)
+{
+    dw_sym_lookup_mode mode = dw_symfile_ensure_mode(sf, st);
+    if (*st != DW_OK)
+        return NULL;
+    if (mode != DW_SYM_LOOKUP_TEXT ||
+        (atomic_load_explicit(&sf->indexed, memory_order_acquire) && sf->index_status == DW_OK)) {
+        *st = dw_symfile_ensure_index(sf);
+        return *st == DW_OK ? &sf->index : NULL;
+    }
+    if (!atomic_load_explicit(&sf->stack_indexed, memory_order_acquire)) {
+        pthread_mutex_lock(&sf->index_lock);
+        if (!atomic_load_explicit(&sf->stack_indexed, memory_order_relaxed)) {
+            sf->stack_status = dw_sym_build_index_from(
+                sf->text, sf->size, sf->plan.sec[SYM_SEC_STACK], &sf->stack_index);
+            atomic_store_explicit(&sf->stack_indexed, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&sf->index_lock);
+    }
+    *st = sf->stack_status;
+    return *st == DW_OK ? &sf->stack_index : NULL;
 }
 
 dw_status dw_symfile_get_stats(dw_symfile *sf, dw_symfile_stats *out)

@@ -1,6 +1,7 @@
 /* Internal view of a Breakpad symbol file: the mapped text and its index.
  *
- * The index is built in one pass over the text (index.c) on first use.  It
+ * Sorted files are searched in their text (textsearch.c); otherwise the
+ * index is built in one pass over the text (index.c) on first use.  It
  * holds numbers parsed from each record plus offsets of the record's text in
  * the mapping; names are never copied.  All offsets are uint32_t, so files are
  * limited to 4 GiB.
@@ -128,6 +129,28 @@ typedef struct sym_index {
     char messages[DW_SYM_CORRUPT_KEEP][DW_SYM_CORRUPT_MSG];
 } sym_index;
 
+/* Record groups in the order dump_syms writes them (textsearch.c). */
+enum sym_section {
+    SYM_SEC_HEADER,  /* MODULE, INFO */
+    SYM_SEC_FILE,
+    SYM_SEC_ORIGIN,  /* INLINE_ORIGIN */
+    SYM_SEC_CODE,    /* FUNC with its line and INLINE records, PUBLIC */
+    SYM_SEC_STACK,   /* STACK CFI, STACK WIN */
+    SYM_SEC_COUNT
+};
+
+/* Where the groups of a sorted file lie.  sec[k] is the offset of the first
+ * line of group k or a later group; sec[SYM_SEC_COUNT] is the file size. */
+typedef struct sym_plan {
+    size_t sec[SYM_SEC_COUNT + 1];
+    /* dump_syms writes PUBLIC records either among the FUNCs (one run sorted
+     * by address) or after all of them (two sorted runs).  pub_run is the
+     * start of the trailing run of PUBLIC lines; `split` says the FUNC part
+     * and that run are sorted separately. */
+    size_t pub_run;
+    int split;
+} sym_plan;
+
 struct dw_symfile {
     const char *text;
     size_t size;
@@ -135,18 +158,59 @@ struct dw_symfile {
     dw_symfile_module module;
     char *module_strings; /* backing store of `module` */
 
-    pthread_mutex_t index_lock;
+    pthread_mutex_t index_lock; /* guards every lazy build below */
     atomic_int indexed;  /* 1 once `index` is complete (or failed) */
     dw_status index_status;
     sym_index index;
+
+    atomic_int mode;     /* dw_sym_lookup_mode */
+    atomic_size_t text_read; /* bytes read by text lookups so far */
+    size_t text_read_limit;  /* past it the index is built (the file size; tests raise it) */
+    sym_plan plan;       /* valid once mode is DW_SYM_LOOKUP_TEXT */
+    char mode_reason[DW_SYM_CORRUPT_MSG];
+    atomic_int stack_indexed; /* 1 once `stack_index` is complete (or failed) */
+    dw_status stack_status;
+    sym_index stack_index;    /* the STACK group only, for text mode */
 };
 
 /* Build the index if it is not built yet (thread-safe). */
 dw_status dw_symfile_ensure_index(dw_symfile *sf);
 
-/* One-pass indexer (index.c). */
+/* Decide the lookup mode on first use (thread-safe); returns it, or
+ * DW_SYM_LOOKUP_UNDECIDED with *st set when even the index failed. */
+dw_sym_lookup_mode dw_symfile_ensure_mode(dw_symfile *sf, dw_status *st);
+
+/* A text lookup met something only the full index resolves: switch the file
+ * to index mode for good (thread-safe; the first reason is kept). */
+dw_status dw_symfile_fall_back(dw_symfile *sf, const char *why);
+
+/* The index holding the STACK CFI / STACK WIN records: the full index, or in
+ * text mode an index of the STACK group alone.  NULL with *st on failure. */
+const sym_index *dw_symfile_stack_records(dw_symfile *sf, dw_status *st);
+
+/* One-pass indexer (index.c): the whole text, or the lines from `start` on
+ * (offsets stay relative to `text`). */
 dw_status dw_sym_build_index(const char *text, size_t size, sym_index *ix);
+dw_status dw_sym_build_index_from(const char *text, size_t size, size_t start, sym_index *ix);
 void dw_sym_free_index(sym_index *ix);
+
+/* ---- text mode (textsearch.c) -------------------------------------------- */
+
+typedef enum sym_text_result {
+    SYM_TEXT_FOUND,
+    SYM_TEXT_NOT_FOUND,
+    SYM_TEXT_FALLBACK, /* redo from the full index */
+} sym_text_result;
+
+/* Locate the groups and sample their order; 0 with a reason in `why` when the
+ * file is not laid out for text search. */
+int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, size_t why_size);
+
+/* dw_symfile_lookup from the text (`out` already cleared), reporting the
+ * bytes it read.  FALLBACK with a reason in `why` when the file must be
+ * searched through the index instead. */
+sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
+                                   size_t *bytes_read, char *why, size_t why_size);
 
 static inline dw_symstr dw_sym_str(const dw_symfile *sf, sym_span s)
 {

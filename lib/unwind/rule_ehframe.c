@@ -138,8 +138,8 @@ static int fill_caller(const reg_map *map, const dw_eh_row *row, const dw_contex
     return 1;
 }
 
-dw_status dw_rule_ehframe(dw_walker *w, const dw_frame *callee, dw_context *caller,
-                          dw_trust *trust, char *reason, size_t reason_size)
+dw_status dw_rule_ehframe(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
+                          char *reason, size_t reason_size)
 {
     int exact = ip_is_exact(w, callee);
     if (callee->index == 0)

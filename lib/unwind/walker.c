@@ -99,11 +99,17 @@ size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len)
     return got;
 }
 
+/* Opened on first use: many walks decode nothing (a dump whose frames all
+ * come from CFI or .pdata caller frames), and the first cs_open of a
+ * process costs ~20 us of page faults in capstone's tables. */
 dw_disasm *dw_walker_disasm(dw_walker *w)
 {
-    if (w->arch == DW_ARCH_X86)
-        return w->dis32_ok ? &w->dis32 : NULL;
-    return w->dis64_ok ? &w->dis64 : NULL;
+    int bits = w->arch == DW_ARCH_X86 ? 32 : 64;
+    dw_disasm *d = bits == 32 ? &w->dis32 : &w->dis64;
+    int *state = bits == 32 ? &w->dis32_ok : &w->dis64_ok;
+    if (*state == 0)
+        *state = dw_disasm_open(d, bits) == DW_OK ? 1 : -1;
+    return *state > 0 ? d : NULL;
 }
 
 static void set_stop(dw_walker *w, const char *fmt, ...)
@@ -138,8 +144,6 @@ dw_status dw_walker_new(dw_dump *dump, const dw_walk_options *opts, dw_walker **
         for (size_t i = 0; i < w->opts.image_dir_count; i++)
             dw_image_store_add_dir(w->images, w->opts.image_dirs[i]);
     }
-    w->dis32_ok = dw_disasm_open(&w->dis32, 32) == DW_OK;
-    w->dis64_ok = dw_disasm_open(&w->dis64, 64) == DW_OK;
     w->x64_ok = dw_x64_unwinder_init(&w->x64) == DW_OK;
     if (!w->mcache) {
         dw_walker_free(w);
@@ -153,9 +157,9 @@ void dw_walker_free(dw_walker *w)
 {
     if (!w)
         return;
-    if (w->dis32_ok)
+    if (w->dis32_ok > 0)
         dw_disasm_close(&w->dis32);
-    if (w->dis64_ok)
+    if (w->dis64_ok > 0)
         dw_disasm_close(&w->dis64);
     if (w->x64_ok)
         dw_x64_unwinder_fini(&w->x64);

@@ -46,7 +46,7 @@ struct dw_walker {
     dw_module_cache *mcache;   /* one per module, dump order */
     dw_image_store *images;    /* NULL without --images */
     dw_disasm dis32, dis64;
-    int dis32_ok, dis64_ok;
+    int dis32_ok, dis64_ok;    /* 0 not opened yet, 1 open, -1 capstone refused */
     dw_x64_unwinder x64;       /* .pdata evaluation state (capstone, scratch) */
     int x64_ok;
 

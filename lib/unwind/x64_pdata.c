@@ -48,15 +48,29 @@ static int gpr_from_cs(unsigned reg)
 dw_status dw_x64_unwinder_init(dw_x64_unwinder *u)
 {
     memset(u, 0, sizeof *u);
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &u->cs) != CS_ERR_OK)
-        return DW_ERR_UNSUPPORTED;
-    cs_option(u->cs, CS_OPT_DETAIL, CS_OPT_ON);
-    u->insn = cs_malloc(u->cs);
-    if (!u->insn) {
-        cs_close(&u->cs);
-        return DW_ERR_NOMEM;
-    }
     return DW_OK;
+}
+
+/* Capstone is opened on the first epilogue check, not at init: only a
+ * context frame (not a caller frame) can stand in an epilogue, and the
+ * first cs_open of a process costs ~20 us of page faults in capstone's
+ * tables, which a walk that never decodes should not pay. */
+static int disasm_ready(dw_x64_unwinder *u)
+{
+    if (u->insn)
+        return 1;
+    if (u->cs_failed)
+        return 0;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &u->cs) == CS_ERR_OK) {
+        cs_option(u->cs, CS_OPT_DETAIL, CS_OPT_ON);
+        u->insn = cs_malloc(u->cs);
+        if (u->insn)
+            return 1;
+        cs_close(&u->cs);
+    }
+    u->cs = 0;
+    u->cs_failed = 1;
+    return 0;
 }
 
 void dw_x64_unwinder_fini(dw_x64_unwinder *u)
@@ -199,6 +213,8 @@ static size_t match_epilog(dw_x64_unwinder *u, const dw_x64_image *img,
                            epi_action *acts)
 {
     uint8_t code[EPILOG_CODE_BYTES];
+    if (!disasm_ready(u))
+        return 0;
     size_t left = img->read(img->ctx, rip - img->base, code, sizeof code);
     const uint8_t *p = code;
     uint64_t addr = rip;

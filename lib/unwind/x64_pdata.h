@@ -35,10 +35,12 @@ typedef struct dw_x64_image {
 } dw_x64_image;
 
 /* Reusable state: the capstone handle and scratch space, so a call allocates
- * nothing.  One unwinder per thread of use. */
+ * nothing (past the first epilogue check, which opens capstone).  One
+ * unwinder per thread of use. */
 typedef struct dw_x64_unwinder {
-    csh cs;
+    csh cs;                   /* opened on first use (x64_pdata.c) */
     cs_insn *insn;
+    int cs_failed;            /* capstone refused: epilogues are not checked */
     dw_unwind_info info;      /* scratch for the entry being evaluated */
 } dw_x64_unwinder;
 
