@@ -204,12 +204,30 @@ dw_reader dw_file_window(const dw_dump *dump, uint64_t rva, uint64_t size, int *
     return dw_reader_sub(&dump->file, rva, size, ok);
 }
 
+/* The health issue a failed parse reported that matches its status (else its
+ * first one): 1 + index, 0 when it reported none. */
+static size_t parse_cause(const dw_dump *dump, size_t first, dw_status status)
+{
+    for (size_t i = first; i < dump->health_count; i++)
+        if (dump->health[i].status == status)
+            return i + 1;
+    return dump->health_count > first ? first + 1 : 0;
+}
+
 dw_status dw_lazy_run(dw_dump *dump, dw_lazy *slot, dw_parse_fn parse)
 {
     if (slot->state == DW_LAZY_UNPARSED) {
+        size_t first = dump->health_count;
         slot->status = parse(dump);
         slot->state = DW_LAZY_DONE;
+        if (slot->status != DW_OK && slot->status != DW_ERR_NOT_FOUND)
+            slot->cause = parse_cause(dump, first, slot->status);
     }
+    /* The last error names this stream's damage on every call, not whatever a
+     * parser looked up last (an absent optional stream) or another call said
+     * since the parse. */
+    if (slot->cause)
+        memcpy(dump->last_error, dump->health[slot->cause - 1].message, sizeof dump->last_error);
     return slot->status;
 }
 

@@ -27,6 +27,7 @@ typedef enum dw_lazy_state { DW_LAZY_UNPARSED = 0, DW_LAZY_DONE = 1 } dw_lazy_st
 typedef struct dw_lazy {
     dw_lazy_state state;
     dw_status status;
+    size_t cause; /* 1 + index of the health issue explaining a failed status; 0: none */
 } dw_lazy;
 
 typedef struct dw_source {

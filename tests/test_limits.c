@@ -1,0 +1,303 @@
+/* Resource bounds (README "Limits"): pathological but valid dumps
+ * (tests/pathological.h) complete with the expected results, and the caps
+ * refuse what is past them with DW_ERR_LIMIT and a message.  These tests
+ * check results, not time: tools/bench/pathological.c measures the time. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dumpwalk/dumpwalk.h"
+#include "mdwriter.h"
+#include "pathological.h"
+#include "symbols/postfix.h"
+#include "test_util.h"
+
+static dw_dump *open_bytes(const uint8_t *buf, size_t size)
+{
+    dw_dump *d;
+    dw_error err;
+    ck_assert_msg(dw_dump_open_buffer(buf, size, NULL, &d, &err) == DW_OK, "open: %s",
+                  err.message);
+    return d;
+}
+
+typedef struct walk_result {
+    unsigned frames;
+    char stop[128];
+    int sp_grows; /* every caller's SP above its callee's */
+    uint64_t ip1; /* frame 1's IP, 0 when none */
+} walk_result;
+
+static walk_result walk(dw_dump *d, const dw_thread *t, unsigned max_frames)
+{
+    dw_walk_options wo = DW_WALK_OPTIONS_INIT;
+    wo.max_frames = max_frames;
+    dw_walker *w;
+    ck_assert_int_eq(dw_walker_new(d, &wo, &w), DW_OK);
+    ck_assert_int_eq(dw_walker_start(w, t), DW_OK);
+    walk_result r = {0, "", 1, 0};
+    dw_frame f;
+    uint64_t last_sp = 0;
+    while (dw_walker_next(w, &f) == DW_OK) {
+        if (r.frames == 1)
+            r.ip1 = f.ip;
+        if (r.frames && f.sp <= last_sp)
+            r.sp_grows = 0;
+        last_sp = f.sp;
+        r.frames++;
+        ck_assert_msg(r.frames <= (max_frames ? max_frames : DW_WALK_DEFAULT_MAX_FRAMES) + 1,
+                      "walk runs past its frame cap");
+    }
+    snprintf(r.stop, sizeof r.stop, "%s", dw_walker_stop_reason(w));
+    dw_walker_free(w);
+    return r;
+}
+
+START_TEST(test_62000_memory_ranges)
+{
+    size_t n = 62000, size;
+    uint8_t *buf = patho_many_ranges(n, &size);
+    dw_dump *d = open_bytes(buf, size);
+    ck_assert_int_eq(dw_dump_check_all(d), DW_OK);
+    const dw_memory_range *rg;
+    size_t count, listed = 0;
+    ck_assert_int_eq(dw_memory_ranges(d, &rg, &count), DW_OK);
+    for (size_t i = 0; i < count; i++)
+        listed += rg[i].source == DW_MEMSRC_MEMORY_LIST;
+    ck_assert_uint_eq(listed, n);
+    /* Lookups land in the right range, at either end of the list. */
+    static const size_t probes[] = {0, 1, 30000, 61998, 61999};
+    for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
+        uint8_t b[PATHO_RANGE_SIZE];
+        size_t got;
+        ck_assert_int_eq(dw_memory_read(d, PATHO_RANGE_VA(probes[k]), b, sizeof b, &got), DW_OK);
+        ck_assert_uint_eq(got, sizeof b);
+        ck_assert_uint_eq(b[0], probes[k] & 0xff);
+        ck_assert_uint_eq(b[sizeof b - 1], probes[k] & 0xff);
+        /* The hole after each range reads nothing. */
+        ck_assert_int_ne(dw_memory_read(d, PATHO_RANGE_VA(probes[k]) + PATHO_RANGE_SIZE, b, 1,
+                                        &got), DW_OK);
+        ck_assert_uint_eq(got, 0);
+    }
+    const dw_memory_info *mi;
+    ck_assert_int_eq(dw_dump_memory_infos(d, &mi, &count), DW_OK);
+    ck_assert_uint_eq(count, n);
+    const dw_memory_info *at = dw_dump_memory_info_at(d, PATHO_RANGE_VA(45000) + 0x80);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_uint_eq(at->base_address, PATHO_RANGE_VA(45000));
+    FILE *devnull = fopen("/dev/null", "w");
+    ck_assert_int_eq(dw_report_write(d, DW_REPORT_MEMORY, DW_REPORT_JSON, devnull), DW_OK);
+    fclose(devnull);
+    dw_dump_close(d);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_10000_threads)
+{
+    size_t n = 10000, size;
+    uint8_t *buf = patho_many_threads(n, &size);
+    dw_dump *d = open_bytes(buf, size);
+    const dw_thread *t;
+    size_t count;
+    ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
+    ck_assert_uint_eq(count, n);
+    const dw_thread *last;
+    ck_assert_int_eq(dw_dump_thread_by_id(d, (uint32_t)n, &last), DW_OK);
+    ck_assert_uint_eq(last->stack_start, PATHO_STACK_BASE + (n - 1) * 0x10000);
+    /* Every thread walks to its one return address, whatever the count. */
+    dw_walker *w;
+    ck_assert_int_eq(dw_walker_new(d, NULL, &w), DW_OK);
+    size_t frames = 0, with_caller = 0;
+    for (size_t i = 0; i < count; i++) {
+        ck_assert_int_eq(dw_walker_start(w, &t[i]), DW_OK);
+        dw_frame f;
+        unsigned k = 0;
+        while (dw_walker_next(w, &f) == DW_OK) {
+            if (k == 1 && f.ip == PATHO_MODULE_BASE + 0x1040)
+                with_caller++;
+            k++;
+        }
+        frames += k;
+    }
+    dw_walker_free(w);
+    ck_assert_uint_eq(with_caller, n);
+    ck_assert_uint_eq(frames, 2 * n);
+    FILE *devnull = fopen("/dev/null", "w");
+    dw_stack_report_options so = DW_STACK_REPORT_OPTIONS_INIT;
+    ck_assert_int_eq(dw_report_stack(d, &so, DW_REPORT_JSON, devnull), DW_OK);
+    fclose(devnull);
+    dw_dump_close(d);
+    free(buf);
+}
+END_TEST
+
+/* 1 MiB of return addresses: the walk stops at the frame cap (default and
+ * caller-given), each frame one word above the last. */
+static void check_return_address_stack(int with_code)
+{
+    size_t size;
+    uint8_t *buf = patho_return_address_stack(1 << 20, with_code, &size);
+    dw_dump *d = open_bytes(buf, size);
+    const dw_thread *t;
+    size_t count;
+    ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
+    walk_result r = walk(d, &t[0], 0);
+    ck_assert_uint_eq(r.frames, DW_WALK_DEFAULT_MAX_FRAMES);
+    ck_assert_msg(strstr(r.stop, "frame limit") != NULL, "stop reason: %s", r.stop);
+    ck_assert(r.sp_grows);
+    r = walk(d, &t[0], 100);
+    ck_assert_uint_eq(r.frames, 100);
+    dw_dump_close(d);
+    free(buf);
+}
+
+START_TEST(test_stack_of_return_addresses)
+{
+    check_return_address_stack(0);
+    check_return_address_stack(1);
+}
+END_TEST
+
+START_TEST(test_frame_pointer_loop)
+{
+    for (int cycle = 1; cycle <= 2; cycle++) {
+        size_t size;
+        uint8_t *buf = patho_fp_loop(cycle, &size);
+        dw_dump *d = open_bytes(buf, size);
+        const dw_thread *t;
+        size_t count;
+        ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
+        walk_result r = walk(d, &t[0], 0);
+        /* Context frame, the cycle's frames once each, then the end. */
+        ck_assert_msg(r.frames >= 2 && r.frames <= 4, "cycle %d: %u frames", cycle, r.frames);
+        ck_assert_uint_eq(r.ip1, PATHO_MODULE_BASE + 0x1080);
+        ck_assert(r.sp_grows);
+        ck_assert_msg(r.stop[0], "cycle %d: no stop reason", cycle);
+        dw_dump_close(d);
+        free(buf);
+    }
+}
+END_TEST
+
+/* A ThreadList declaring more threads than the cap is refused, before any
+ * allocation, even when the stream really holds that many records. */
+START_TEST(test_thread_cap)
+{
+    uint32_t n = 100001;
+    size_t len = 4 + (size_t)n * 48;
+    uint8_t *list = calloc(1, len);
+    list[0] = (uint8_t)n;
+    list[1] = (uint8_t)(n >> 8);
+    list[2] = (uint8_t)(n >> 16);
+    mdw *w = mdw_new();
+    mdw_add_stream(w, DW_STREAM_THREAD_LIST, list, len);
+    size_t size;
+    uint8_t *buf = mdw_finish(w, &size);
+    mdw_free(w);
+    free(list);
+    dw_dump *d = open_bytes(buf, size);
+    const dw_thread *t;
+    size_t count;
+    ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_ERR_LIMIT);
+    ck_assert_msg(strstr(dw_dump_last_error(d), "100001") != NULL, "message: %s",
+                  dw_dump_last_error(d));
+    dw_dump_close(d);
+    free(buf);
+}
+END_TEST
+
+/* A count larger than the stream holds costs nothing: no allocation of the
+ * declared size, a message naming both numbers. */
+START_TEST(test_count_past_stream)
+{
+    size_t size;
+    uint8_t *buf = patho_many_threads(2, &size);
+    size_t e = mdw_find_dir_entry(buf, size, DW_STREAM_THREAD_LIST);
+    ck_assert(e != (size_t)-1);
+    uint32_t rva = buf[e + 8] | buf[e + 9] << 8 | buf[e + 10] << 16 | (uint32_t)buf[e + 11] << 24;
+    mdw_patch_u32(buf, size, rva, 0xfffffff0u);
+    dw_dump *d = open_bytes(buf, size);
+    const dw_thread *t;
+    size_t count;
+    dw_status st = dw_dump_threads(d, &t, &count);
+    ck_assert_msg(st != DW_OK, "4 billion threads accepted");
+    ck_assert_msg(strstr(dw_dump_last_error(d), "ThreadList") != NULL, "message: %s",
+                  dw_dump_last_error(d));
+    dw_dump_close(d);
+    free(buf);
+}
+END_TEST
+
+/* gzip input larger than max_inflated_size once inflated is refused. */
+START_TEST(test_inflate_cap)
+{
+    size_t size;
+    uint8_t *raw = patho_many_threads(64, &size);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, size);
+    uint8_t *gz = malloc(cap);
+    z.next_in = raw;
+    z.avail_in = (uInt)size;
+    z.next_out = gz;
+    z.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t gz_size = z.total_out;
+    deflateEnd(&z);
+    dw_open_options o = DW_OPEN_OPTIONS_INIT;
+    o.max_inflated_size = size - 1;
+    dw_dump *d;
+    dw_error err;
+    ck_assert_int_eq(dw_dump_open_buffer(gz, gz_size, &o, &d, &err), DW_ERR_LIMIT);
+    ck_assert_msg(err.message[0], "no message");
+    o.max_inflated_size = size;
+    ck_assert_int_eq(dw_dump_open_buffer(gz, gz_size, &o, &d, &err), DW_OK);
+    ck_assert_uint_eq(dw_dump_header(d)->file_size, size);
+    dw_dump_close(d);
+    free(gz);
+    free(raw);
+}
+END_TEST
+
+/* Postfix programs: length and operand-stack depth are capped. */
+START_TEST(test_postfix_caps)
+{
+    dw_regset vars;
+    dw_regset_init(&vars);
+    char err[128];
+    dw_postfix_ctx c = {&vars, 8, NULL, NULL, err, sizeof err};
+    char prog[DW_POSTFIX_MAX_LEN + 64];
+    size_t len = 0;
+    while (len + 2 < sizeof prog) {
+        prog[len++] = '1';
+        prog[len++] = ' ';
+    }
+    uint64_t v;
+    ck_assert_int_eq(dw_postfix_eval(&c, prog, len, &v), DW_ERR_LIMIT);
+    /* Within the length cap, deeper than the operand stack. */
+    len = 2 * (DW_POSTFIX_MAX_DEPTH + 1);
+    ck_assert_int_eq(dw_postfix_eval(&c, prog, len, &v), DW_ERR_LIMIT);
+    ck_assert_msg(err[0], "no message");
+}
+END_TEST
+
+Suite *limits_suite(void)
+{
+    Suite *s = suite_create("limits");
+    TCase *tc = tcase_create("limits");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_62000_memory_ranges);
+    tcase_add_test(tc, test_10000_threads);
+    tcase_add_test(tc, test_stack_of_return_addresses);
+    tcase_add_test(tc, test_frame_pointer_loop);
+    tcase_add_test(tc, test_thread_cap);
+    tcase_add_test(tc, test_count_past_stream);
+    tcase_add_test(tc, test_inflate_cap);
+    tcase_add_test(tc, test_postfix_caps);
+    suite_add_tcase(s, tc);
+    return s;
+}
