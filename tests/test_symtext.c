@@ -37,13 +37,12 @@ static void check_lookup(dw_symfile *text, dw_symfile *index, uint64_t rva, cons
     ck_assert_msg(span_eq(a.function, b.function) && a.function_start == b.function_start &&
                       a.function_size == b.function_size && a.param_size == b.param_size,
                   "%s 0x%llx: function '%.*s' vs '%.*s'", name, (unsigned long long)rva,
-                  (int)a.function.len, a.function.ptr ? a.function.ptr : "",
-                  (int)b.function.len, b.function.ptr ? b.function.ptr : "");
-    ck_assert_msg(a.has_line == b.has_line, "%s 0x%llx: has_line", name,
-                  (unsigned long long)rva);
+                  (int)a.function.len, a.function.ptr ? a.function.ptr : "", (int)b.function.len,
+                  b.function.ptr ? b.function.ptr : "");
+    ck_assert_msg(a.has_line == b.has_line, "%s 0x%llx: has_line", name, (unsigned long long)rva);
     if (a.has_line)
-        ck_assert_msg(span_eq(a.file, b.file) && a.line == b.line &&
-                          a.line_start == b.line_start && a.line_size == b.line_size,
+        ck_assert_msg(span_eq(a.file, b.file) && a.line == b.line && a.line_start == b.line_start &&
+                          a.line_size == b.line_size,
                       "%s 0x%llx: line", name, (unsigned long long)rva);
     ck_assert_msg(a.inline_count == b.inline_count && a.inlines_truncated == b.inlines_truncated,
                   "%s 0x%llx: %u inlines vs %u", name, (unsigned long long)rva, a.inline_count,
@@ -224,8 +223,8 @@ static void compare_corpus_file(const char *path)
     check_all(t, i, name, 3000);
     dw_sym_lookup_mode mode = dw_symfile_lookup_mode(t);
     fprintf(stderr, "symtext: %-22s %8zu bytes: %s%s%s\n", name, size,
-            mode == DW_SYM_LOOKUP_TEXT ? "text" : "index",
-            mode == DW_SYM_LOOKUP_TEXT ? "" : " -- ", dw_symfile_lookup_mode_reason(t));
+            mode == DW_SYM_LOOKUP_TEXT ? "text" : "index", mode == DW_SYM_LOOKUP_TEXT ? "" : " -- ",
+            dw_symfile_lookup_mode_reason(t));
     corpus_files++;
     corpus_text += mode == DW_SYM_LOOKUP_TEXT;
     dw_symfile_close(t);
@@ -415,15 +414,14 @@ static const struct {
      "MODULE w x86 01 m\nFUNC 1000 100 0 outer\n1000 10 1 0\nFUNC 1010 10 0 inner\n"
      "1010 10 2 0\nFUNC 2000 10 0 c\n",
      "overlap"},
-    {"FUNCs at one address",
-     "MODULE w x86 01 m\nFUNC 1000 10 0 first\nFUNC 1000 20 0 second\n", "overlap"},
+    {"FUNCs at one address", "MODULE w x86 01 m\nFUNC 1000 10 0 first\nFUNC 1000 20 0 second\n",
+     "overlap"},
     {"unsorted FILE",
      "MODULE w x86 01 m\nFILE 1 b\nFILE 0 a\nFUNC 1000 10 0 f\n1000 10 1 0\n1004 4 2 1\n",
      "out of order"},
     {"corrupt FUNC", "MODULE w x86 01 m\nFUNC 1000 zz 0 f\n1000 10 1 0\n", "unparsable"},
     {"corrupt line record", "MODULE w x86 01 m\nFUNC 1000 10 0 f\n1000 10 x 0\n", "unparsable"},
-    {"garbage line", "MODULE w x86 01 m\nFUNC 1000 10 0 f\ngarbage here\n1000 10 1 0\n",
-     "corrupt"},
+    {"garbage line", "MODULE w x86 01 m\nFUNC 1000 10 0 f\ngarbage here\n1000 10 1 0\n", "corrupt"},
     {"line after PUBLIC",
      "MODULE w x86 01 m\nFUNC 1000 10 0 f\n1000 8 1 0\nPUBLIC 1008 0 p\n1008 8 2 0\n",
      "after a PUBLIC"},

@@ -83,7 +83,11 @@ struct dw_dump {
     dw_module *modules;        /* dump order */
     size_t module_count;
     const dw_module **modules_sorted; /* by base, for lookups */
-    uint64_t *modules_reach;   /* [i]: highest end of modules_sorted[0..i] (bounds lookups) */
+    /* dw_dump_module_at's answer from module_seg_start[i] up to the next
+     * start (NULL: no module there); modules.c build_segments. */
+    const dw_module **module_seg;
+    uint64_t *module_seg_start;
+    size_t module_seg_count;
     dw_lazy unloaded_lazy;
     dw_unloaded_module *unloaded;
     size_t unloaded_count;

@@ -211,23 +211,67 @@ static uint64_t module_end(const dw_module *m)
     return m->size > UINT64_MAX - m->base ? UINT64_MAX : m->base + m->size;
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The answer of dw_dump_module_at for every stretch of the address space,
+ * so a lookup is one binary search however the modules overlap (a hostile
+ * list of 100,000 modules under one that spans everything made a scan of the
+ * list per lookup).  Stretches start at every base and end; in each, the
+ * answer is the containing module with the highest base, the first in dump
+ * order among equal bases.  Sweeping the starts upwards, modules are pushed
+ * in base order (equal bases in reverse dump order), so the top of the stack,
+ * once expired modules are popped, is that answer. */
+static dw_status build_segments(dw_dump *dump)
+{
+    size_t n = dump->module_count, npoints = 0;
+    const dw_module **s = dump->modules_sorted;
+    uint64_t *points = dw_arena_calloc(&dump->arena, 2 * n + 1, sizeof *points);
+    const dw_module **stack = dw_arena_calloc(&dump->arena, n + 1, sizeof *stack);
+    dump->module_seg = dw_arena_calloc(&dump->arena, 2 * n + 1, sizeof *dump->module_seg);
+    dump->module_seg_start = dw_arena_calloc(&dump->arena, 2 * n + 1, sizeof(uint64_t));
+    if (!points || !stack || !dump->module_seg || !dump->module_seg_start)
+        return dw_fail(dump, DW_ERR_NOMEM, "ModuleList: out of memory for %zu modules", n);
+    for (size_t i = 0; i < n; i++) {
+        points[npoints++] = s[i]->base;
+        points[npoints++] = module_end(s[i]);
+    }
+    qsort(points, npoints, sizeof *points, compare_u64);
+    size_t next = 0, depth = 0, nseg = 0;
+    for (size_t k = 0; k < npoints; k++) {
+        if (k && points[k] == points[k - 1])
+            continue;
+        size_t group = next;
+        while (next < n && s[next]->base <= points[k])
+            next++;
+        for (size_t j = next; j > group; j--) /* equal bases: first in dump order on top */
+            if (s[j - 1]->size)
+                stack[depth++] = s[j - 1];
+        while (depth && module_end(stack[depth - 1]) <= points[k])
+            depth--;
+        const dw_module *answer = depth ? stack[depth - 1] : NULL;
+        if (nseg && dump->module_seg[nseg - 1] == answer)
+            continue;
+        dump->module_seg_start[nseg] = points[k];
+        dump->module_seg[nseg++] = answer;
+    }
+    dump->module_seg_count = nseg;
+    return DW_OK;
+}
+
 static dw_status build_lookup(dw_dump *dump)
 {
     size_t n = dump->module_count;
     dump->modules_sorted = dw_arena_calloc(&dump->arena, n ? n : 1, sizeof(dw_module *));
-    dump->modules_reach = dw_arena_calloc(&dump->arena, n ? n : 1, sizeof(uint64_t));
-    if (!dump->modules_sorted || !dump->modules_reach)
+    if (!dump->modules_sorted)
         return dw_fail(dump, DW_ERR_NOMEM, "ModuleList: out of memory for %zu modules", n);
     for (size_t i = 0; i < n; i++)
         dump->modules_sorted[i] = &dump->modules[i];
     qsort(dump->modules_sorted, n, sizeof(dw_module *), compare_by_base);
-    uint64_t reach = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t end = module_end(dump->modules_sorted[i]);
-        reach = end > reach ? end : reach;
-        dump->modules_reach[i] = reach;
-    }
-    return DW_OK;
+    return build_segments(dump);
 }
 
 static dw_status parse_modules(dw_dump *dump)
@@ -269,30 +313,18 @@ dw_status dw_dump_modules(dw_dump *dump, const dw_module **modules, size_t *coun
 const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
 {
     dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
-    if (!dump->modules_sorted) /* no list, or no memory for the lookup table */
+    if (!dump->module_seg) /* no list, or no memory for the lookup table */
         return NULL;
-    const dw_module *const *s = dump->modules_sorted;
-    size_t lo = 0, hi = dump->module_count;
-    while (lo < hi) { /* first module whose base is above address */
+    size_t lo = 0, hi = dump->module_seg_count;
+    while (lo < hi) { /* first stretch starting above address */
         size_t mid = lo + (hi - lo) / 2;
-        if (s[mid]->base <= address)
+        if (dump->module_seg_start[mid] <= address)
             lo = mid + 1;
         else
             hi = mid;
     }
-    /* Walk back while an earlier module could still reach the address (the
-     * prefix maximum of ends bounds this); prefer the highest containing base,
-     * and among equal bases the first in dump order. */
-    const dw_module *best = NULL;
-    for (size_t i = lo; i > 0 && dump->modules_reach[i - 1] > address; i--) {
-        const dw_module *m = s[i - 1];
-        if (address - m->base >= m->size)
-            continue;
-        if (best && m->base != best->base)
-            break;
-        best = m;
-    }
-    return best;
+    const dw_module *m = lo ? dump->module_seg[lo - 1] : NULL;
+    return m && address - m->base < m->size ? m : NULL;
 }
 
 const dw_module *dw_dump_main_module(dw_dump *dump)

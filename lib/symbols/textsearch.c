@@ -66,8 +66,8 @@ static int spend(scan *s, size_t n)
 }
 
 typedef struct tline {
-    size_t off;  /* first byte */
-    size_t next; /* start of the following line (the size at the end) */
+    size_t off;        /* first byte */
+    size_t next;       /* start of the following line (the size at the end) */
     const char *p, *e; /* the content, without its line break */
 } tline;
 
@@ -167,9 +167,8 @@ static enum kind classify(const tline *l, sym_cursor *rest, sym_tok *first)
         const char *word;
         enum kind kind;
     } words[] = {
-        {"FUNC", K_FUNC},       {"FILE", K_FILE},     {"INLINE_ORIGIN", K_ORIGIN},
-        {"INLINE", K_INLINE},   {"PUBLIC", K_PUBLIC}, {"STACK", K_STACK},
-        {"MODULE", K_MODULE},   {"INFO", K_MODULE},
+        {"FUNC", K_FUNC},     {"FILE", K_FILE},   {"INLINE_ORIGIN", K_ORIGIN}, {"INLINE", K_INLINE},
+        {"PUBLIC", K_PUBLIC}, {"STACK", K_STACK}, {"MODULE", K_MODULE},        {"INFO", K_MODULE},
     };
     *rest = (sym_cursor){l->p, l->e};
     if (!sym_next(rest, first))
@@ -206,9 +205,9 @@ static int group_of(enum kind k)
 
 static const char *kind_name(enum kind k)
 {
-    static const char *const names[] = {"blank",  "ignored", "MODULE/INFO", "FILE",
-                                        "INLINE_ORIGIN", "FUNC", "PUBLIC", "line",
-                                        "INLINE", "STACK",   "corrupt"};
+    static const char *const names[] = {"blank",         "ignored", "MODULE/INFO", "FILE",
+                                        "INLINE_ORIGIN", "FUNC",    "PUBLIC",      "line",
+                                        "INLINE",        "STACK",   "corrupt"};
     return names[k];
 }
 
@@ -701,8 +700,8 @@ static int body_inline(scan *s, sym_cursor *c, size_t off, uint64_t rva, body_hi
         if (addr > rva)
             continue;
         if (level >= TEXT_INLINE_LEVELS)
-            return give_up(s, "INLINE nesting deeper than %u near byte %zu",
-                           TEXT_INLINE_LEVELS, off);
+            return give_up(s, "INLINE nesting deeper than %u near byte %zu", TEXT_INLINE_LEVELS,
+                           off);
         inline_pick *pick = &h->level[level];
         if (!pick->have || addr >= pick->addr)
             *pick = (inline_pick){1, addr, size, call_line, call_file, origin};
@@ -752,8 +751,7 @@ static int publics_close_body(scan *s, size_t from, size_t group_end)
         if (k == K_FUNC || k == K_STACK)
             return 1;
         if (k != K_PUBLIC && !(TRANSPARENT & BIT(k)))
-            return give_up(s, "%s record after a PUBLIC record near byte %zu", kind_name(k),
-                           off);
+            return give_up(s, "%s record after a PUBLIC record near byte %zu", kind_name(k), off);
         off = l.next;
     }
     return 1;
@@ -762,8 +760,7 @@ static int publics_close_body(scan *s, size_t from, size_t group_end)
 /* Read the body of a FUNC, [from, to): dump_syms writes its INLINE records
  * first (read in full: they nest, so none can be skipped), then its line
  * records sorted by address (bisected). */
-static int scan_body(scan *s, size_t from, size_t to, size_t group_end, uint64_t rva,
-                     body_hit *h)
+static int scan_body(scan *s, size_t from, size_t to, size_t group_end, uint64_t rva, body_hit *h)
 {
     size_t off = from;
     while (off < to) {
@@ -818,7 +815,8 @@ static int fill_inlines(scan *s, const sym_plan *p, const body_hit *h, uint64_t 
         if (!named(s, p, SYM_SEC_ORIGIN, r->origin, &o->name))
             return 0;
         o->call_file = (dw_symstr){NULL, 0};
-        if (r->call_file != DW_SYM_NO_FILE && !named(s, p, SYM_SEC_FILE, r->call_file, &o->call_file))
+        if (r->call_file != DW_SYM_NO_FILE &&
+            !named(s, p, SYM_SEC_FILE, r->call_file, &o->call_file))
             return 0;
         o->call_line = r->call_line;
         o->nest_level = depth - 1 - i;
@@ -887,8 +885,8 @@ static int func_stands_alone(scan *s, const group *g, const rec *func)
     return 1;
 }
 
-static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g,
-                                 const code_hit *c, uint64_t rva, dw_sym_lookup *out)
+static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g, const code_hit *c,
+                                 uint64_t rva, dw_sym_lookup *out)
 {
     static body_hit zero;
     body_hit h = zero;
@@ -904,8 +902,7 @@ static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g,
     return SYM_TEXT_FOUND;
 }
 
-static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva,
-                                   dw_sym_lookup *out);
+static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out);
 
 sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
                                    size_t *bytes_read, char *why, size_t why_size)
@@ -918,8 +915,7 @@ sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lo
     return r;
 }
 
-static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva,
-                                   dw_sym_lookup *out)
+static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
 {
     const sym_plan *p = &sf->plan;
     group code = code_group(p);
