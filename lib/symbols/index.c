@@ -379,9 +379,24 @@ static void parse_record(builder *b, const char *line, const char *end)
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
 
+/* Is the array already in order?  dump_syms writes most record kinds sorted,
+ * so checking first (one linear pass) usually saves the O(n log n) sort. */
+static int is_sorted(const void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *))
+{
+    const char *p = base;
+    for (size_t i = 1; i < n; i++) {
+        if (cmp(p + (i - 1) * size, p + i * size) > 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* qsort, tolerating the empty (possibly NULL) arrays of absent record kinds. */
 static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
+    if (n > 1 && is_sorted(base, n, size, cmp))
+        return;
     if (n > 1)
         qsort(base, n, size, cmp);
 }
