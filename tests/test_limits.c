@@ -182,6 +182,44 @@ START_TEST(test_frame_pointer_loop)
 }
 END_TEST
 
+/* Module lookups stay one binary search however modules overlap: 99,000
+ * small modules inside one that spans the whole address space (a scan of
+ * the list per lookup before), and the overlap rules: the highest base
+ * containing the address wins, the first in dump order among equal bases. */
+START_TEST(test_overlapping_modules)
+{
+    mdw *w = mdw_new();
+    mdw_system_info(w, 9, 10, 0, 19045, 2, NULL);
+    mdw_add_module(w, 0, 0xffffffffu, "C:\\all.dll", 1, NULL, NULL, 0, 0);
+    size_t n = 99000; /* with the three others, just under the 100,000 cap */
+    for (size_t i = 0; i < n; i++)
+        mdw_add_module(w, 0x10000 + i * 0x2000, 0x1000, "C:\\m.dll", 2, NULL, NULL, 0, 0);
+    mdw_add_module(w, 0x8000, 0x100, "C:\\first.dll", 3, NULL, NULL, 0, 0);
+    mdw_add_module(w, 0x8000, 0x200, "C:\\second.dll", 4, NULL, NULL, 0, 0);
+    size_t size;
+    uint8_t *buf = mdw_finish(w, &size);
+    mdw_free(w);
+    dw_dump *d = open_bytes(buf, size);
+    const dw_module *m;
+    size_t count;
+    ck_assert_int_eq(dw_dump_modules(d, &m, &count), DW_OK);
+    ck_assert_uint_eq(count, n + 3);
+    /* A million lookups in the gaps between the small modules: each must find
+     * the spanning module without walking the list. */
+    for (size_t k = 0; k < 1000000; k++) {
+        uint64_t a = 0x10000 + (k % n) * 0x2000 + 0x1800;
+        ck_assert_ptr_eq(dw_dump_module_at(d, a), &m[0]);
+    }
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x10000 + 77 * 0x2000 + 5), &m[78]);
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8050), &m[n + 1]);  /* equal bases: first */
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8150), &m[n + 2]);  /* past the first's end */
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8250), &m[0]);      /* back in the spanning one */
+    ck_assert_ptr_null(dw_dump_module_at(d, 0xffffffffu));      /* its end is exclusive */
+    dw_dump_close(d);
+    free(buf);
+}
+END_TEST
+
 /* A ThreadList declaring more threads than the cap is refused, before any
  * allocation, even when the stream really holds that many records. */
 START_TEST(test_thread_cap)
@@ -294,6 +332,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, test_10000_threads);
     tcase_add_test(tc, test_stack_of_return_addresses);
     tcase_add_test(tc, test_frame_pointer_loop);
+    tcase_add_test(tc, test_overlapping_modules);
     tcase_add_test(tc, test_thread_cap);
     tcase_add_test(tc, test_count_past_stream);
     tcase_add_test(tc, test_inflate_cap);

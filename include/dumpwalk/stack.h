@@ -117,6 +117,11 @@ dw_status dw_walker_start_context(dw_walker *w, const dw_context *ctx, uint64_t 
 dw_status dw_walker_next(dw_walker *w, dw_frame *frame);
 const char *dw_walker_stop_reason(const dw_walker *w);
 
+/* The stack the current walk stays inside: [*low, *high), from the TEB's
+ * NT_TIB when its memory is captured, else the thread's stack descriptor.
+ * DW_ERR_NOT_FOUND before a walk has started. */
+dw_status dw_walker_stack_bounds(const dw_walker *w, uint64_t *low, uint64_t *high);
+
 /* Symbolize an address (module, function, file:line) as the walker would. */
 dw_status dw_walker_symbolize(dw_walker *w, uint64_t address, dw_frame *out);
 

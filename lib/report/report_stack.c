@@ -47,6 +47,8 @@ typedef struct stack_report {
     size_t frame_cap;
     size_t frame_count; /* frames of the thread walked last */
     char stop_reason[128];
+    int has_bounds;     /* the walk's stack bounds are known */
+    uint64_t stack_low, stack_high;
     int addr_digits;         /* hex digits of an address: 8 or 16 */
     const dw_exception *exc; /* NULL without an Exception stream */
     int has_dump_thread;
@@ -169,12 +171,15 @@ static void walk_thread(stack_report *r, const dw_thread *t)
 {
     r->frame_count = 0;
     r->stop_reason[0] = '\0';
+    r->has_bounds = 0;
     if (skip_walk(r, t)) {
         snprintf(r->stop_reason, sizeof r->stop_reason,
                  "not walked: the Breakpad client's dump-writing thread");
         return;
     }
     if (dw_walker_start(r->walker, t) == DW_OK) {
+        r->has_bounds =
+            dw_walker_stack_bounds(r->walker, &r->stack_low, &r->stack_high) == DW_OK;
         while (r->frame_count <= r->frame_cap &&
                dw_walker_next(r->walker, &r->frames[r->frame_count]) == DW_OK)
             r->frame_count++;
@@ -589,6 +594,15 @@ static void json_thread(dw_json *j, stack_report *r, size_t index, int as_crashi
         json_frame(j, r, &r->frames[i], as_crashing && i == 0);
     dw_json_end_array(j);
     dw_json_kv_string(j, "stop_reason", r->stop_reason);
+    dw_json_key(j, "stack_bounds");
+    if (r->has_bounds) {
+        dw_json_begin_object(j);
+        kv_addr(j, r, "low", r->stack_low);
+        kv_addr(j, r, "high", r->stack_high);
+        dw_json_end_object(j);
+    } else {
+        dw_json_null(j);
+    }
     dw_thread_callbacks cb;
     char tagbuf[512];
     dw_json_kv_string(j, "tag", thread_tag(r, t, &cb, tagbuf, sizeof tagbuf));

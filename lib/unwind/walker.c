@@ -332,6 +332,17 @@ dw_status dw_walker_next(dw_walker *w, dw_frame *out)
     return next_caller(w, out);
 }
 
+dw_status dw_walker_stack_bounds(const dw_walker *w, uint64_t *low, uint64_t *high)
+{
+    if (!w || !low || !high)
+        return DW_ERR_INVALID_ARG;
+    if (!w->started && !w->done && w->stack_hi == 0)
+        return DW_ERR_NOT_FOUND;
+    *low = w->stack_lo;
+    *high = w->stack_hi;
+    return DW_OK;
+}
+
 const char *dw_walker_stop_reason(const dw_walker *w)
 {
     return w ? w->stop_reason : "";
