@@ -1,5 +1,6 @@
 #include "cli_run.h"
 
+#include <check.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,6 +16,26 @@ extern char **environ;
 const char *cli_path(void)
 {
     return getenv("DW_CLI");
+}
+
+int cli_count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+void cli_run_expect(const char *const *args, int want_exit, cli_result *res)
+{
+    const char *cmd = args[0] ? args[0] : "(no arguments)";
+    const char *arg = args[0] && args[1] ? args[1] : "";
+    ck_assert_int_eq(cli_run(args, res), 0);
+    ck_assert_msg(res->signal == 0, "%s %s: killed by signal %d", cmd, arg, res->signal);
+    ck_assert_msg(res->exit_code == want_exit, "%s %s: exit %d, want %d; stderr: %s", cmd, arg,
+                  res->exit_code, want_exit, res->err);
+    if (want_exit != 0)
+        ck_assert_msg(cli_count_lines(res->err) == 1, "stderr must be one line: '%s'", res->err);
 }
 
 static char *slurp(const char *path, size_t *len)

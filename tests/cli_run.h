@@ -20,6 +20,12 @@ void cli_result_free(cli_result *res);
 /* Path of the CLI binary (env DW_CLI) or NULL. */
 const char *cli_path(void);
 
+/* Run and check the basic contract: no signal, exit status `want_exit`, and
+ * on failure a one-line reason on stderr. */
+void cli_run_expect(const char *const *args, int want_exit, cli_result *res);
+/* Newlines in s. */
+int cli_count_lines(const char *s);
+
 /* Minimal JSON syntax validation: 1 when `text` is exactly one valid JSON
  * value (RFC 8259) followed only by whitespace. */
 int json_is_valid(const char *text, size_t len);

@@ -377,6 +377,66 @@ static void sweep_walk(run *r)
     dw_walker_free(w);
 }
 
+/* ---- kernel-callback classification -------------------------------------- */
+
+static int terminated(const char *s, size_t size)
+{
+    return memchr(s, 0, size) != NULL;
+}
+
+static void check_callbacks(run *r, const dw_thread_callbacks *c)
+{
+    if ((unsigned)c->state > DW_THREAD_PARKED)
+        violate(r, "thread %u: unknown state %d", c->thread_id, (int)c->state);
+    if (c->level_count > DW_CALLBACK_MAX_LEVELS || c->level_count > c->callback_depth ||
+        c->evidence_count > DW_CALLBACK_MAX_EVIDENCE)
+        violate(r, "thread %u: %u levels of depth %u, %u evidence items", c->thread_id,
+                c->level_count, c->callback_depth, c->evidence_count);
+    if (!terminated(c->syscall, sizeof c->syscall) || !terminated(c->note, sizeof c->note))
+        violate(r, "thread %u: unterminated syscall or note", c->thread_id);
+    for (unsigned i = 0; i < c->level_count && i < DW_CALLBACK_MAX_LEVELS; i++) {
+        const dw_callback_level *l = &c->levels[i];
+        if (!terminated(l->dispatcher, sizeof l->dispatcher) ||
+            !terminated(l->routine, sizeof l->routine) ||
+            !terminated(l->outer_syscall, sizeof l->outer_syscall))
+            violate(r, "thread %u: level %u has an unterminated name", c->thread_id, i);
+    }
+    for (unsigned i = 0; i < c->evidence_count && i < DW_CALLBACK_MAX_EVIDENCE; i++) {
+        if (!terminated(c->evidence[i].detail, sizeof c->evidence[i].detail))
+            violate(r, "thread %u: evidence %u unterminated", c->thread_id, i);
+        touch_str(dw_evidence_kind_name(c->evidence[i].kind));
+        touch_str(dw_evidence_strength_name(c->evidence[i].strength));
+    }
+    char tag[256];
+    touch_str(dw_thread_callbacks_tag(c, tag, sizeof tag));
+    touch_str(dw_thread_state_name(c->state));
+}
+
+static void sweep_callbacks(run *r)
+{
+    const dw_thread *t;
+    size_t n;
+    if (dw_dump_threads(r->dump, &t, &n) != DW_OK)
+        return;
+    dw_walk_options wo = DW_WALK_OPTIONS_INIT;
+    wo.symbols = r->opts->symbols;
+    wo.max_frames = r->opts->max_frames;
+    dw_callback_analyzer *a;
+    dw_status st = dw_callback_analyzer_new(r->dump, &wo, &a);
+    if (st != DW_OK) {
+        check_status(r, st, "dw_callback_analyzer_new");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dw_thread_callbacks c;
+        st = dw_callback_analyze_thread(a, &t[i], &c);
+        check_status(r, st, "dw_callback_analyze_thread");
+        if (st == DW_OK)
+            check_callbacks(r, &c);
+    }
+    dw_callback_analyzer_free(a);
+}
+
 /* ---- reports ---------------------------------------------------------------- */
 
 /* Write a report into memory; for JSON, the output must be one valid
@@ -397,6 +457,16 @@ static dw_status report_stack(run *r, dw_report_format fmt, FILE *out, int arg)
     dw_stack_report_options so = DW_STACK_REPORT_OPTIONS_INIT;
     so.walk = &wo;
     return dw_report_stack(r->dump, &so, fmt, out);
+}
+
+static dw_status report_callbacks(run *r, dw_report_format fmt, FILE *out, int arg)
+{
+    (void)arg;
+    dw_walk_options wo = DW_WALK_OPTIONS_INIT;
+    wo.symbols = r->opts->symbols;
+    wo.max_frames = r->opts->max_frames;
+    size_t parked;
+    return dw_report_callbacks(r->dump, &wo, fmt == DW_REPORT_JSON, out, &parked);
 }
 
 static void one_report(run *r, report_fn fn, int arg, dw_report_format fmt, const char *what)
@@ -442,6 +512,8 @@ static void sweep_reports(run *r)
     if (r->opts->reports & HOSTILE_REPORT_STACK) {
         one_report(r, report_stack, 0, DW_REPORT_TEXT, "report stack");
         one_report(r, report_stack, 0, DW_REPORT_JSON, "report stack");
+        one_report(r, report_callbacks, 0, DW_REPORT_TEXT, "report callbacks");
+        one_report(r, report_callbacks, 0, DW_REPORT_JSON, "report callbacks");
     }
 }
 
@@ -469,8 +541,10 @@ int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts,
     sweep_system(&r);
     sweep_crashpad(&r);
     sweep_handles(&r);
-    if (opts->walk)
+    if (opts->walk) {
         sweep_walk(&r);
+        sweep_callbacks(&r);
+    }
     if (opts->reports)
         sweep_reports(&r);
     dw_dump_close(r.dump);

@@ -9,8 +9,9 @@
  *      touched byte by byte (so AddressSanitizer sees a bad pointer)
  *   -> memory reads at every range's edges
  *   -> a stack walk of every thread (and symbolization of what it finds)
- *   -> every report section, text and JSON, and the stack report; the JSON
- *      must parse.
+ *   -> kernel-callback classification of every thread (callbacks.h)
+ *   -> every report section, text and JSON, the stack report and the
+ *      callbacks report; the JSON must parse.
  *
  * A violated promise (a failing status without a message, an out-of-range
  * status, JSON that does not parse, a frame count past the cap) is returned
@@ -25,7 +26,7 @@
 
 enum {
     HOSTILE_REPORT_SECTIONS = 1, /* info, streams, threads, modules, memory */
-    HOSTILE_REPORT_STACK = 2,    /* dw_report_stack */
+    HOSTILE_REPORT_STACK = 2,    /* dw_report_stack and dw_report_callbacks */
     HOSTILE_REPORT_TEXT = 4,     /* the text form too, not only JSON */
     HOSTILE_REPORT_ALL = 7,
 };

@@ -139,35 +139,35 @@ static void buf_align(mdw_buf *b, size_t align)
     buf_zeros(b, (align - b->len % align) % align);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+void mdw_put16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void mdw_put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void put64(uint8_t *p, uint64_t v)
+void mdw_put64(uint8_t *p, uint64_t v)
 {
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
+    mdw_put32(p, (uint32_t)v);
+    mdw_put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static void buf_u32(mdw_buf *b, uint32_t v)
 {
     uint8_t t[4];
-    put32(t, v);
+    mdw_put32(t, v);
     buf_put(b, t, sizeof t);
 }
 
 static void buf_u64(mdw_buf *b, uint64_t v)
 {
     uint8_t t[8];
-    put64(t, v);
+    mdw_put64(t, v);
     buf_put(b, t, sizeof t);
 }
 
@@ -271,11 +271,11 @@ uint32_t mdw_append_string(mdw *w, const char *utf8)
         uint8_t u[4];
         if (c >= 0x10000) { /* surrogate pair */
             c -= 0x10000;
-            put16(u, (uint16_t)(0xd800 | (c >> 10)));
-            put16(u + 2, (uint16_t)(0xdc00 | (c & 0x3ff)));
+            mdw_put16(u, (uint16_t)(0xd800 | (c >> 10)));
+            mdw_put16(u + 2, (uint16_t)(0xdc00 | (c & 0x3ff)));
             buf_put(&units, u, 4);
         } else {
-            put16(u, (uint16_t)c);
+            mdw_put16(u, (uint16_t)c);
             buf_put(&units, u, 2);
         }
     }
@@ -336,23 +336,23 @@ void mdw_system_info(mdw *w, uint16_t arch, uint32_t major, uint32_t minor, uint
 {
     uint32_t csd_rva = mdw_append_string(w, csd ? csd : "");
     uint8_t s[MDW_SYSTEM_INFO_SIZE] = {0};
-    put16(s + 0, arch);
-    put16(s + 2, 6);      /* ProcessorLevel: family 6 */
-    put16(s + 4, 0x9e0a); /* ProcessorRevision: model 0x9e stepping 10 */
+    mdw_put16(s + 0, arch);
+    mdw_put16(s + 2, 6);      /* ProcessorLevel: family 6 */
+    mdw_put16(s + 4, 0x9e0a); /* ProcessorRevision: model 0x9e stepping 10 */
     s[6] = 8;             /* NumberOfProcessors */
     s[7] = 1;             /* ProductType: VER_NT_WORKSTATION */
-    put32(s + 8, major);
-    put32(s + 12, minor);
-    put32(s + 16, build);
-    put32(s + 20, platform_id);
-    put32(s + 24, csd_rva);
-    put16(s + 28, 0x100); /* SuiteMask: VER_SUITE_SINGLEUSERTS */
+    mdw_put32(s + 8, major);
+    mdw_put32(s + 12, minor);
+    mdw_put32(s + 16, build);
+    mdw_put32(s + 20, platform_id);
+    mdw_put32(s + 24, csd_rva);
+    mdw_put16(s + 28, 0x100); /* SuiteMask: VER_SUITE_SINGLEUSERTS */
     if (arch == 0) {
         memcpy(s + 32, "GenuineIntel", 12); /* VendorId[3] as bytes */
-        put32(s + 44, 0x000906ea);          /* VersionInformation (CPUID 1 EAX) */
-        put32(s + 48, 0xbfebfbff);          /* FeatureInformation (CPUID 1 EDX) */
+        mdw_put32(s + 44, 0x000906ea);          /* VersionInformation (CPUID 1 EAX) */
+        mdw_put32(s + 48, 0xbfebfbff);          /* FeatureInformation (CPUID 1 EDX) */
     } else {
-        put64(s + 32, 0x7fffffULL); /* ProcessorFeatures[0] */
+        mdw_put64(s + 32, 0x7fffffULL); /* ProcessorFeatures[0] */
     }
     mdw_add_stream(w, MDW_SYSTEM_INFO, s, sizeof s);
 }
@@ -364,14 +364,14 @@ void mdw_system_info(mdw *w, uint16_t arch, uint32_t major, uint32_t minor, uint
 uint32_t mdw_context_amd64(mdw *w, const mdw_regs *regs, uint32_t flags, uint32_t *size)
 {
     uint8_t c[MDW_AMD64_CONTEXT_SIZE] = {0};
-    put32(c + 0x30, flags);
-    put32(c + 0x34, 0x1f80); /* MxCsr: default */
+    mdw_put32(c + 0x30, flags);
+    mdw_put32(c + 0x34, 0x1f80); /* MxCsr: default */
     static const uint16_t seg_offsets[6] = {0x38, 0x3a, 0x3c, 0x3e, 0x40, 0x42}; /* CS..SS */
     for (int i = 0; i < 6; i++)
-        put16(c + seg_offsets[i], (uint16_t)regs->r[18 + i]);
-    put32(c + 0x44, (uint32_t)regs->r[17]); /* EFlags */
+        mdw_put16(c + seg_offsets[i], (uint16_t)regs->r[18 + i]);
+    mdw_put32(c + 0x44, (uint32_t)regs->r[17]); /* EFlags */
     for (int i = 0; i <= 16; i++)
-        put64(c + 0x78 + 8 * i, regs->r[i]);
+        mdw_put64(c + 0x78 + 8 * i, regs->r[i]);
     if (size)
         *size = sizeof c;
     return mdw_append(w, c, sizeof c);
@@ -389,9 +389,9 @@ static const uint16_t x86_reg_offsets[16] = {
 uint32_t mdw_context_x86(mdw *w, const mdw_regs *regs, uint32_t flags, uint32_t *size)
 {
     uint8_t c[MDW_X86_CONTEXT_SIZE] = {0};
-    put32(c, flags);
+    mdw_put32(c, flags);
     for (int i = 0; i < 16; i++)
-        put32(c + x86_reg_offsets[i], (uint32_t)regs->r[i]);
+        mdw_put32(c + x86_reg_offsets[i], (uint32_t)regs->r[i]);
     if (size)
         *size = sizeof c;
     return mdw_append(w, c, sizeof c);
@@ -406,14 +406,14 @@ void mdw_add_thread(mdw *w, uint32_t tid, uint64_t teb, uint64_t stack_start, co
 {
     uint32_t stack_rva = stack_len ? mdw_append(w, stack, stack_len) : 0;
     uint8_t t[MDW_THREAD_SIZE] = {0};
-    put32(t + 0, tid);
-    put32(t + 12, 0x20); /* Priority: normal class */
-    put64(t + 16, teb);
-    put64(t + 24, stack_start);
-    put32(t + 32, to_rva(stack_len));
-    put32(t + 36, stack_rva);
-    put32(t + 40, ctx_size);
-    put32(t + 44, ctx_rva);
+    mdw_put32(t + 0, tid);
+    mdw_put32(t + 12, 0x20); /* Priority: normal class */
+    mdw_put64(t + 16, teb);
+    mdw_put64(t + 24, stack_start);
+    mdw_put32(t + 32, to_rva(stack_len));
+    mdw_put32(t + 36, stack_rva);
+    mdw_put32(t + 40, ctx_size);
+    mdw_put32(t + 44, ctx_rva);
     buf_put(&w->threads, t, sizeof t);
     w->nthreads++;
     claim_list_stream(w, MDW_KIND_THREADS, MDW_THREAD_LIST);
@@ -429,8 +429,8 @@ void mdw_add_thread_name(mdw *w, uint32_t tid, const char *name)
 {
     uint32_t rva = mdw_append_string(w, name);
     uint8_t e[MDW_THREAD_NAME_SIZE];
-    put32(e, tid);
-    put64(e + 4, rva);
+    mdw_put32(e, tid);
+    mdw_put64(e + 4, rva);
     buf_put(&w->names, e, sizeof e);
     w->nnames++;
     claim_list_stream(w, MDW_KIND_NAMES, MDW_THREAD_NAMES);
@@ -441,11 +441,11 @@ void mdw_add_thread_info(mdw *w, uint32_t tid, uint32_t dump_flags, uint64_t cre
                          uint64_t start_address, uint64_t affinity)
 {
     uint8_t e[MDW_THREAD_INFO_SIZE] = {0};
-    put32(e + 0, tid);
-    put32(e + 4, dump_flags);
-    put64(e + 16, create_time);
-    put64(e + 48, start_address);
-    put64(e + 56, affinity);
+    mdw_put32(e + 0, tid);
+    mdw_put32(e + 4, dump_flags);
+    mdw_put64(e + 16, create_time);
+    mdw_put64(e + 48, start_address);
+    mdw_put64(e + 56, affinity);
     buf_put(&w->threadinfo, e, sizeof e);
     w->nthreadinfo++;
     claim_list_stream(w, MDW_KIND_THREADINFO, MDW_THREAD_INFO_LIST);
@@ -459,15 +459,15 @@ static void put_version(uint8_t *vs, uint64_t version)
 {
     if (!version)
         return;
-    put32(vs + 0, 0xfeef04bd); /* dwSignature */
-    put32(vs + 4, 0x00010000); /* dwStrucVersion 1.0 */
-    put32(vs + 8, (uint32_t)(version >> 32));
-    put32(vs + 12, (uint32_t)version);
-    put32(vs + 16, (uint32_t)(version >> 32)); /* ProductVersion = FileVersion */
-    put32(vs + 20, (uint32_t)version);
-    put32(vs + 24, 0x3f);    /* FileFlagsMask */
-    put32(vs + 32, 0x40004); /* FileOS: VOS_NT_WINDOWS32 */
-    put32(vs + 36, 1);       /* FileType: VFT_APP */
+    mdw_put32(vs + 0, 0xfeef04bd); /* dwSignature */
+    mdw_put32(vs + 4, 0x00010000); /* dwStrucVersion 1.0 */
+    mdw_put32(vs + 8, (uint32_t)(version >> 32));
+    mdw_put32(vs + 12, (uint32_t)version);
+    mdw_put32(vs + 16, (uint32_t)(version >> 32)); /* ProductVersion = FileVersion */
+    mdw_put32(vs + 20, (uint32_t)version);
+    mdw_put32(vs + 24, 0x3f);    /* FileFlagsMask */
+    mdw_put32(vs + 32, 0x40004); /* FileOS: VOS_NT_WINDOWS32 */
+    mdw_put32(vs + 36, 1);       /* FileType: VFT_APP */
 }
 
 static void add_module_record(mdw *w, uint64_t base, uint32_t size, const char *path,
@@ -476,13 +476,13 @@ static void add_module_record(mdw *w, uint64_t base, uint32_t size, const char *
 {
     uint32_t name_rva = mdw_append_string(w, path);
     uint8_t m[MDW_MODULE_SIZE] = {0};
-    put64(m + 0, base);
-    put32(m + 8, size);
-    put32(m + 16, timestamp);
-    put32(m + 20, name_rva);
+    mdw_put64(m + 0, base);
+    mdw_put32(m + 8, size);
+    mdw_put32(m + 16, timestamp);
+    mdw_put32(m + 20, name_rva);
     put_version(m + 24, version);
-    put32(m + 76, cv_size);
-    put32(m + 80, cv_rva);
+    mdw_put32(m + 76, cv_size);
+    mdw_put32(m + 80, cv_rva);
     buf_put(&w->modules, m, sizeof m);
     w->nmodules++;
     claim_list_stream(w, MDW_KIND_MODULES, MDW_MODULE_LIST);
@@ -521,10 +521,10 @@ void mdw_add_unloaded_module(mdw *w, uint64_t base, uint32_t size, const char *p
 {
     uint32_t name_rva = mdw_append_string(w, path);
     uint8_t e[MDW_UNLOADED_SIZE] = {0};
-    put64(e + 0, base);
-    put32(e + 8, size);
-    put32(e + 16, timestamp);
-    put32(e + 20, name_rva);
+    mdw_put64(e + 0, base);
+    mdw_put32(e + 8, size);
+    mdw_put32(e + 16, timestamp);
+    mdw_put32(e + 20, name_rva);
     buf_put(&w->unloaded, e, sizeof e);
     w->nunloaded++;
     claim_list_stream(w, MDW_KIND_UNLOADED, MDW_UNLOADED_MODULE_LIST);
@@ -562,13 +562,13 @@ void mdw_add_memory_info(mdw *w, uint64_t base, uint64_t size, uint32_t state, u
                          uint32_t type)
 {
     uint8_t e[MDW_MEMORY_INFO_SIZE] = {0};
-    put64(e + 0, base);
-    put64(e + 8, base);
-    put32(e + 16, protect);
-    put64(e + 24, size);
-    put32(e + 32, state);
-    put32(e + 36, protect);
-    put32(e + 40, type);
+    mdw_put64(e + 0, base);
+    mdw_put64(e + 8, base);
+    mdw_put32(e + 16, protect);
+    mdw_put64(e + 24, size);
+    mdw_put32(e + 32, state);
+    mdw_put32(e + 36, protect);
+    mdw_put32(e + 40, type);
     buf_put(&w->meminfo, e, sizeof e);
     w->nmeminfo++;
     claim_list_stream(w, MDW_KIND_MEMINFO, MDW_MEMORY_INFO_LIST);
@@ -582,14 +582,14 @@ void mdw_exception(mdw *w, uint32_t tid, uint32_t code, uint64_t address, uint32
                    const uint64_t *params, uint32_t ctx_rva, uint32_t ctx_size)
 {
     uint8_t e[MDW_EXCEPTION_STREAM_SIZE] = {0};
-    put32(e + 0, tid);
-    put32(e + 8, code);
-    put64(e + 24, address);
-    put32(e + 32, nparams);
+    mdw_put32(e + 0, tid);
+    mdw_put32(e + 8, code);
+    mdw_put64(e + 24, address);
+    mdw_put32(e + 32, nparams);
     for (uint32_t i = 0; params && i < nparams && i < MDW_EXCEPTION_MAX_PARAMS; i++)
-        put64(e + 40 + 8 * i, params[i]);
-    put32(e + 160, ctx_size);
-    put32(e + 164, ctx_rva);
+        mdw_put64(e + 40 + 8 * i, params[i]);
+    mdw_put32(e + 160, ctx_size);
+    mdw_put32(e + 164, ctx_rva);
     mdw_add_stream(w, MDW_EXCEPTION, e, sizeof e);
 }
 
@@ -602,10 +602,10 @@ void mdw_misc_info(mdw *w, uint32_t size_of_info, uint32_t pid, uint32_t create_
     uint8_t *m = calloc(1, len);
     if (!m)
         abort();
-    put32(m + 0, size_of_info);
-    put32(m + 4, 0x3); /* MINIDUMP_MISC1_PROCESS_ID | MINIDUMP_MISC1_PROCESS_TIMES */
-    put32(m + 8, pid);
-    put32(m + 12, create_time);
+    mdw_put32(m + 0, size_of_info);
+    mdw_put32(m + 4, 0x3); /* MINIDUMP_MISC1_PROCESS_ID | MINIDUMP_MISC1_PROCESS_TIMES */
+    mdw_put32(m + 8, pid);
+    mdw_put32(m + 12, create_time);
     mdw_add_stream(w, MDW_MISC_INFO, m, size_of_info);
     free(m);
 }
@@ -617,12 +617,12 @@ void mdw_add_handle(mdw *w, uint64_t handle, const char *type_name, const char *
     uint32_t type_rva = type_name ? mdw_append_string(w, type_name) : 0;
     uint32_t object_rva = object_name ? mdw_append_string(w, object_name) : 0;
     uint8_t e[MDW_HANDLE_DESC2_SIZE] = {0};
-    put64(e + 0, handle);
-    put32(e + 8, type_rva);
-    put32(e + 12, object_rva);
-    put32(e + 20, granted_access);
-    put32(e + 24, 1); /* HandleCount */
-    put32(e + 28, 1); /* PointerCount */
+    mdw_put64(e + 0, handle);
+    mdw_put32(e + 8, type_rva);
+    mdw_put32(e + 12, object_rva);
+    mdw_put32(e + 20, granted_access);
+    mdw_put32(e + 24, 1); /* HandleCount */
+    mdw_put32(e + 28, 1); /* PointerCount */
     buf_put(&w->handles, e, sizeof e);
     w->nhandles++;
     claim_list_stream(w, MDW_KIND_HANDLES, MDW_HANDLE_DATA);
@@ -767,13 +767,13 @@ static void place_streams(const mdw *w, mdw_buf *out, const mdw_memory_layout *l
 static void write_header(const mdw *w, mdw_buf *out, uint32_t dir_rva)
 {
     uint8_t *h = out->p;
-    put32(h + 0, 0x504d444d); /* 'MDMP' */
-    put32(h + 4, 0x0000a793); /* MINIDUMP_VERSION */
-    put32(h + 8, to_rva(w->nstreams));
-    put32(h + 12, dir_rva);
-    put32(h + 16, 0); /* CheckSum */
-    put32(h + 20, w->time_date_stamp);
-    put64(h + 24, w->flags);
+    mdw_put32(h + 0, 0x504d444d); /* 'MDMP' */
+    mdw_put32(h + 4, 0x0000a793); /* MINIDUMP_VERSION */
+    mdw_put32(h + 8, to_rva(w->nstreams));
+    mdw_put32(h + 12, dir_rva);
+    mdw_put32(h + 16, 0); /* CheckSum */
+    mdw_put32(h + 20, w->time_date_stamp);
+    mdw_put64(h + 24, w->flags);
 }
 
 uint8_t *mdw_finish(mdw *w, size_t *size)
@@ -818,14 +818,14 @@ void mdw_patch_u32(uint8_t *buf, size_t size, size_t offset, uint32_t value)
 {
     if (!dw_range_ok(offset, 4, size))
         abort();
-    put32(buf + offset, value);
+    mdw_put32(buf + offset, value);
 }
 
 void mdw_patch_u64(uint8_t *buf, size_t size, size_t offset, uint64_t value)
 {
     if (!dw_range_ok(offset, 8, size))
         abort();
-    put64(buf + offset, value);
+    mdw_put64(buf + offset, value);
 }
 
 size_t mdw_find_dir_entry(const uint8_t *buf, size_t size, uint32_t type)

@@ -109,4 +109,9 @@ void mdw_patch_u64(uint8_t *buf, size_t size, size_t offset, uint64_t value);
  * finished buffer (to patch its size/rva), or (size_t)-1. */
 size_t mdw_find_dir_entry(const uint8_t *buf, size_t size, uint32_t type);
 
+/* Store a little-endian value at p (for building raw stream bytes). */
+void mdw_put16(uint8_t *p, uint16_t v);
+void mdw_put32(uint8_t *p, uint32_t v);
+void mdw_put64(uint8_t *p, uint64_t v);
+
 #endif

@@ -19,12 +19,6 @@ static mdw *new_dump(void)
     return w;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A thread whose context has RIP in the module and RSP/RBP as given. */
 static void add_thread(mdw *w, uint32_t tid, uint64_t stack_va, const uint8_t *stack,
                        size_t stack_len, uint64_t rbp)
@@ -68,7 +62,7 @@ uint8_t *patho_many_threads(size_t n, size_t *size)
 {
     mdw *w = new_dump();
     uint8_t stack[256] = {0};
-    put64(stack, PATHO_MODULE_BASE + FUNCTION_OFFSET + 0x40);
+    mdw_put64(stack, PATHO_MODULE_BASE + FUNCTION_OFFSET + 0x40);
     for (size_t i = 0; i < n; i++)
         add_thread(w, (uint32_t)(i + 1), PATHO_STACK_BASE + (uint64_t)i * 0x10000, stack,
                    sizeof stack, 0);
@@ -99,7 +93,7 @@ uint8_t *patho_return_address_stack(size_t stack_bytes, int with_code, size_t *s
     uint8_t *stack = malloc(stack_bytes);
     for (size_t off = 0; off + 8 <= stack_bytes; off += 8) {
         uint64_t k = off / 8 % 0x800;
-        put64(stack + off, PATHO_MODULE_BASE + FUNCTION_OFFSET + 5 * (k + 1));
+        mdw_put64(stack + off, PATHO_MODULE_BASE + FUNCTION_OFFSET + 5 * (k + 1));
     }
     add_thread(w, 1, PATHO_STACK_BASE, stack, stack_bytes, 0);
     free(stack);
@@ -113,13 +107,13 @@ uint8_t *patho_fp_loop(int cycle, size_t *size)
     uint64_t a = PATHO_STACK_BASE + 0x100, b = PATHO_STACK_BASE + 0x200;
     uint64_t ret = PATHO_MODULE_BASE + FUNCTION_OFFSET + 0x80;
     if (cycle == 1) {
-        put64(stack + 0x100, a); /* [rbp] = rbp */
-        put64(stack + 0x108, ret);
+        mdw_put64(stack + 0x100, a); /* [rbp] = rbp */
+        mdw_put64(stack + 0x108, ret);
     } else {
-        put64(stack + 0x100, b); /* A -> B -> A */
-        put64(stack + 0x108, ret);
-        put64(stack + 0x200, a);
-        put64(stack + 0x208, ret + 0x10);
+        mdw_put64(stack + 0x100, b); /* A -> B -> A */
+        mdw_put64(stack + 0x108, ret);
+        mdw_put64(stack + 0x200, a);
+        mdw_put64(stack + 0x208, ret + 0x10);
     }
     add_thread(w, 1, PATHO_STACK_BASE, stack, sizeof stack, a);
     return finish(w, size);

@@ -12,54 +12,26 @@
 #include "mdwriter.h"
 #include "test_util.h"
 
-static const char *fixture(void)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/synthetic-x64.dmp", dw_test_fixtures_dir());
-    return buf;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
-/* Run and check the basic contract: no signal, exit status, one-line stderr
- * on failure. */
-static void run_expect(const char *const *args, int want_exit, cli_result *r)
-{
-    ck_assert_int_eq(cli_run(args, r), 0);
-    ck_assert_msg(r->signal == 0, "%s %s: killed by signal %d", args[0], args[1] ? args[1] : "",
-                  r->signal);
-    ck_assert_msg(r->exit_code == want_exit, "%s: exit %d, want %d; stderr: %s", args[0],
-                  r->exit_code, want_exit, r->err);
-    if (want_exit != 0)
-        ck_assert_msg(count_lines(r->err) == 1, "stderr must be one line: '%s'", r->err);
-}
-
 START_TEST(usage_errors_exit_2_with_one_line)
 {
     cli_result r;
     const char *none[] = {NULL};
-    run_expect(none, 2, &r);
+    cli_run_expect(none, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "no command"));
     cli_result_free(&r);
     const char *bad_cmd[] = {"frobnicate", "x.dmp", NULL};
-    run_expect(bad_cmd, 2, &r);
+    cli_run_expect(bad_cmd, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "unknown command 'frobnicate'"));
     cli_result_free(&r);
     const char *bad_opt[] = {"info", "--bogus", "x.dmp", NULL};
-    run_expect(bad_opt, 2, &r);
+    cli_run_expect(bad_opt, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "--bogus"));
     cli_result_free(&r);
     const char *no_dump[] = {"info", NULL};
-    run_expect(no_dump, 2, &r);
+    cli_run_expect(no_dump, 2, &r);
     cli_result_free(&r);
     const char *help[] = {"--help", NULL};
-    run_expect(help, 0, &r);
+    cli_run_expect(help, 0, &r);
     ck_assert_ptr_nonnull(strstr(r.out, "usage: dumpwalk"));
     cli_result_free(&r);
 }
@@ -69,7 +41,7 @@ START_TEST(unreadable_inputs_exit_2)
 {
     cli_result r;
     const char *missing[] = {"info", "/nonexistent/crash.dmp", NULL};
-    run_expect(missing, 2, &r);
+    cli_run_expect(missing, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/crash.dmp"));
     ck_assert_ptr_nonnull(strstr(r.err, "cannot open"));
     cli_result_free(&r);
@@ -80,7 +52,7 @@ START_TEST(unreadable_inputs_exit_2)
     fputs("this is not a minidump, just text that is long enough for a header\n", f);
     fclose(f);
     const char *text[] = {"info", path, NULL};
-    run_expect(text, 2, &r);
+    cli_run_expect(text, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "not a minidump"));
     cli_result_free(&r);
 }
@@ -89,8 +61,8 @@ END_TEST
 START_TEST(fixture_info_names_the_crash)
 {
     cli_result r;
-    const char *args[] = {"info", fixture(), NULL};
-    run_expect(args, 0, &r);
+    const char *args[] = {"info", dw_test_fixture_dump(), NULL};
+    cli_run_expect(args, 0, &r);
     ck_assert_msg(strstr(r.out, "EXCEPTION_ACCESS_VIOLATION_WRITE") != NULL, "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "0x45"));
     ck_assert_ptr_nonnull(strstr(r.out, "Windows NT"));
@@ -105,16 +77,16 @@ START_TEST(every_command_gives_valid_json)
     static const char *const cmds[] = {"info", "streams", "threads", "modules", "memory"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         cli_result r;
-        const char *args[] = {cmds[i], "--json", fixture(), NULL};
-        run_expect(args, 0, &r);
+        const char *args[] = {cmds[i], "--json", dw_test_fixture_dump(), NULL};
+        cli_run_expect(args, 0, &r);
         ck_assert_msg(json_is_valid(r.out, r.out_len), "%s --json is not valid JSON:\n%s",
                       cmds[i], r.out);
         ck_assert_ptr_nonnull(strstr(r.out, "\"dumpwalk_json_version\": 1"));
         cli_result_free(&r);
     }
     cli_result r;
-    const char *threads[] = {"threads", "--json", fixture(), NULL};
-    run_expect(threads, 0, &r);
+    const char *threads[] = {"threads", "--json", dw_test_fixture_dump(), NULL};
+    cli_run_expect(threads, 0, &r);
     ck_assert_ptr_nonnull(strstr(r.out, "\"thread_id\": 4096"));
     ck_assert_ptr_nonnull(strstr(r.out, "\"name\": \"main\""));
     ck_assert_ptr_nonnull(strstr(r.out, "\"rip\": \"0x140001a2c\""));
@@ -136,7 +108,7 @@ END_TEST
 START_TEST(gzip_input_is_read_directly)
 {
     size_t size;
-    uint8_t *raw = dw_test_read_file(fixture(), &size);
+    uint8_t *raw = dw_test_read_file(dw_test_fixture_dump(), &size);
     ck_assert_ptr_nonnull(raw);
     char gz[512];
     snprintf(gz, sizeof gz, "%s/fixture.dmp.gz", dw_test_tmpdir());
@@ -146,7 +118,7 @@ START_TEST(gzip_input_is_read_directly)
     free(raw);
     cli_result r;
     const char *args[] = {"info", "--json", gz, NULL};
-    run_expect(args, 0, &r);
+    cli_run_expect(args, 0, &r);
     ck_assert_ptr_nonnull(strstr(r.out, "\"compressed\": true"));
     ck_assert_ptr_nonnull(strstr(r.out, "EXCEPTION_ACCESS_VIOLATION_WRITE"));
     cli_result_free(&r);
@@ -157,7 +129,7 @@ START_TEST(gzip_input_is_read_directly)
     fwrite(gzdata, 1, size / 2, f);
     fclose(f);
     free(gzdata);
-    run_expect(args, 2, &r);
+    cli_run_expect(args, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "gzip"));
     cli_result_free(&r);
 }
@@ -166,7 +138,7 @@ END_TEST
 START_TEST(damaged_dump_exits_1_and_names_the_stream)
 {
     size_t size;
-    uint8_t *raw = dw_test_read_file(fixture(), &size);
+    uint8_t *raw = dw_test_read_file(dw_test_fixture_dump(), &size);
     size_t entry = mdw_find_dir_entry(raw, size, 3 /* ThreadList */);
     ck_assert(entry != (size_t)-1);
     uint32_t rva = raw[entry + 8] | raw[entry + 9] << 8 | raw[entry + 10] << 16 |
@@ -180,7 +152,7 @@ START_TEST(damaged_dump_exits_1_and_names_the_stream)
     free(raw);
     cli_result r;
     const char *args[] = {"threads", path, NULL};
-    run_expect(args, 1, &r);
+    cli_run_expect(args, 1, &r);
     ck_assert_msg(strstr(r.err, "ThreadList: 4096") != NULL, "%s", r.err);
     /* The threads that are whole are still printed. */
     ck_assert_ptr_nonnull(strstr(r.out, "id 4096 (0x1000)"));
@@ -212,7 +184,7 @@ START_TEST(corpus_dumps_never_crash_and_threads_match_oracles)
             ck_assert_msg(r.exit_code >= 0 && r.exit_code <= 2, "%s %s: exit %d", cmds[c],
                           dumps[i], r.exit_code);
             if (r.exit_code != 0)
-                ck_assert_msg(count_lines(r.err) == 1, "%s %s: stderr '%s'", cmds[c], dumps[i],
+                ck_assert_msg(cli_count_lines(r.err) == 1, "%s %s: stderr '%s'", cmds[c], dumps[i],
                               r.err);
             if (r.exit_code != 2)
                 ck_assert_msg(json_is_valid(r.out, r.out_len), "%s %s: invalid JSON", cmds[c],

@@ -15,23 +15,14 @@
 #include "fixture_gen.h"
 #include "test_util.h"
 
-static const char *fixture_path(const char *rel)
-{
-    static char buf[4][4096];
-    static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, sizeof buf[0], "%s/%s", dw_test_fixtures_dir(), rel);
-    return b;
-}
-
 static const char *dump_path(void)
 {
-    return fixture_path("synthetic-x64.dmp");
+    return dw_test_fixture_path("synthetic-x64.dmp");
 }
 
 static const char *symbols_dir(void)
 {
-    return fixture_path("symbols");
+    return dw_test_fixture_path("symbols");
 }
 
 static void run_cli(const char *const *args, int want_exit, cli_result *r)
@@ -57,7 +48,7 @@ START_TEST(committed_fixtures_are_what_make_fixtures_writes)
         snprintf(fresh, sizeof fresh, "%s/%s", dir, files[i]);
         size_t want_size, got_size;
         uint8_t *want = dw_test_read_file(fresh, &want_size);
-        uint8_t *got = dw_test_read_file(fixture_path(files[i]), &got_size);
+        uint8_t *got = dw_test_read_file(dw_test_fixture_path(files[i]), &got_size);
         ck_assert_msg(want != NULL, "make_fixtures did not write %s", files[i]);
         ck_assert_msg(got != NULL && got_size == want_size && !memcmp(got, want, want_size),
                       "fixtures/%s differs from what tests/fixture_gen.c writes: run "

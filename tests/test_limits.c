@@ -14,15 +14,6 @@
 #include "symbols/postfix.h"
 #include "test_util.h"
 
-static dw_dump *open_bytes(const uint8_t *buf, size_t size)
-{
-    dw_dump *d;
-    dw_error err;
-    ck_assert_msg(dw_dump_open_buffer(buf, size, NULL, &d, &err) == DW_OK, "open: %s",
-                  err.message);
-    return d;
-}
-
 typedef struct walk_result {
     unsigned frames;
     char stop[128];
@@ -59,7 +50,8 @@ START_TEST(test_62000_memory_ranges)
 {
     size_t n = 62000, size;
     uint8_t *buf = patho_many_ranges(n, &size);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_buffer(buf, size);
+    dw_dump *d = td.dump;
     ck_assert_int_eq(dw_dump_check_all(d), DW_OK);
     const dw_memory_range *rg;
     size_t count, listed = 0;
@@ -90,8 +82,7 @@ START_TEST(test_62000_memory_ranges)
     FILE *devnull = fopen("/dev/null", "w");
     ck_assert_int_eq(dw_report_write(d, DW_REPORT_MEMORY, DW_REPORT_JSON, devnull), DW_OK);
     fclose(devnull);
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 END_TEST
 
@@ -99,7 +90,8 @@ START_TEST(test_10000_threads)
 {
     size_t n = 10000, size;
     uint8_t *buf = patho_many_threads(n, &size);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_buffer(buf, size);
+    dw_dump *d = td.dump;
     const dw_thread *t;
     size_t count;
     ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
@@ -129,8 +121,7 @@ START_TEST(test_10000_threads)
     dw_stack_report_options so = DW_STACK_REPORT_OPTIONS_INIT;
     ck_assert_int_eq(dw_report_stack(d, &so, DW_REPORT_JSON, devnull), DW_OK);
     fclose(devnull);
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 END_TEST
 
@@ -140,7 +131,8 @@ static void check_return_address_stack(int with_code)
 {
     size_t size;
     uint8_t *buf = patho_return_address_stack(1 << 20, with_code, &size);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_buffer(buf, size);
+    dw_dump *d = td.dump;
     const dw_thread *t;
     size_t count;
     ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
@@ -150,8 +142,7 @@ static void check_return_address_stack(int with_code)
     ck_assert(r.sp_grows);
     r = walk(d, &t[0], 100);
     ck_assert_uint_eq(r.frames, 100);
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 
 START_TEST(test_stack_of_return_addresses)
@@ -166,7 +157,8 @@ START_TEST(test_frame_pointer_loop)
     for (int cycle = 1; cycle <= 2; cycle++) {
         size_t size;
         uint8_t *buf = patho_fp_loop(cycle, &size);
-        dw_dump *d = open_bytes(buf, size);
+        dw_test_dump td = dw_test_open_buffer(buf, size);
+        dw_dump *d = td.dump;
         const dw_thread *t;
         size_t count;
         ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_OK);
@@ -176,8 +168,7 @@ START_TEST(test_frame_pointer_loop)
         ck_assert_uint_eq(r.ip1, PATHO_MODULE_BASE + 0x1080);
         ck_assert(r.sp_grows);
         ck_assert_msg(r.stop[0], "cycle %d: no stop reason", cycle);
-        dw_dump_close(d);
-        free(buf);
+        dw_test_close(&td);
     }
 }
 END_TEST
@@ -196,10 +187,8 @@ START_TEST(test_overlapping_modules)
         mdw_add_module(w, 0x10000 + i * 0x2000, 0x1000, "C:\\m.dll", 2, NULL, NULL, 0, 0);
     mdw_add_module(w, 0x8000, 0x100, "C:\\first.dll", 3, NULL, NULL, 0, 0);
     mdw_add_module(w, 0x8000, 0x200, "C:\\second.dll", 4, NULL, NULL, 0, 0);
-    size_t size;
-    uint8_t *buf = mdw_finish(w, &size);
-    mdw_free(w);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_writer(w);
+    dw_dump *d = td.dump;
     const dw_module *m;
     size_t count;
     ck_assert_int_eq(dw_dump_modules(d, &m, &count), DW_OK);
@@ -215,8 +204,7 @@ START_TEST(test_overlapping_modules)
     ck_assert_ptr_eq(dw_dump_module_at(d, 0x8150), &m[n + 2]);  /* past the first's end */
     ck_assert_ptr_eq(dw_dump_module_at(d, 0x8250), &m[0]);      /* back in the spanning one */
     ck_assert_ptr_null(dw_dump_module_at(d, 0xffffffffu));      /* its end is exclusive */
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 END_TEST
 
@@ -236,14 +224,14 @@ START_TEST(test_thread_cap)
     uint8_t *buf = mdw_finish(w, &size);
     mdw_free(w);
     free(list);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_buffer(buf, size);
+    dw_dump *d = td.dump;
     const dw_thread *t;
     size_t count;
     ck_assert_int_eq(dw_dump_threads(d, &t, &count), DW_ERR_LIMIT);
     ck_assert_msg(strstr(dw_dump_last_error(d), "100001") != NULL, "message: %s",
                   dw_dump_last_error(d));
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 END_TEST
 
@@ -257,15 +245,15 @@ START_TEST(test_count_past_stream)
     ck_assert(e != (size_t)-1);
     uint32_t rva = buf[e + 8] | buf[e + 9] << 8 | buf[e + 10] << 16 | (uint32_t)buf[e + 11] << 24;
     mdw_patch_u32(buf, size, rva, 0xfffffff0u);
-    dw_dump *d = open_bytes(buf, size);
+    dw_test_dump td = dw_test_open_buffer(buf, size);
+    dw_dump *d = td.dump;
     const dw_thread *t;
     size_t count;
     dw_status st = dw_dump_threads(d, &t, &count);
     ck_assert_msg(st != DW_OK, "4 billion threads accepted");
     ck_assert_msg(strstr(dw_dump_last_error(d), "ThreadList") != NULL, "message: %s",
                   dw_dump_last_error(d));
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 END_TEST
 

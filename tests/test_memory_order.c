@@ -14,6 +14,7 @@
 
 #include "dumpwalk/dumpwalk.h"
 #include "mdwriter.h"
+#include "test_util.h"
 
 #define WINDOW_BASE 0x10000u
 #define NONE UINT32_MAX
@@ -103,11 +104,8 @@ static void check_case(uint64_t seed, size_t count, uint32_t window, unsigned st
     mdw_use_memory64(w, mem64);
     for (size_t i = 0; i < count; i++)
         mdw_add_memory(w, r[i].base, r[i].data, r[i].size);
-    size_t size;
-    uint8_t *buf = mdw_finish(w, &size);
-    mdw_free(w);
-    dw_dump *dump = NULL;
-    ck_assert_int_eq(dw_dump_open_buffer(buf, size, NULL, &dump, NULL), DW_OK);
+    dw_test_dump td = dw_test_open_writer(w);
+    dw_dump *dump = td.dump;
 
     uint32_t *owner = owners(r, count, window);
     const dw_memory_range *ranges;
@@ -132,8 +130,7 @@ static void check_case(uint64_t seed, size_t count, uint32_t window, unsigned st
                       "seed %llu: byte at 0x%x is not range %u's", (unsigned long long)seed,
                       WINDOW_BASE + a, owner[a]);
     }
-    dw_dump_close(dump);
-    free(buf);
+    dw_test_close(&td);
     free(owner);
     for (size_t i = 0; i < count; i++)
         free(r[i].data);

@@ -14,57 +14,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct opened {
-    uint8_t *buf;
-    dw_dump *dump;
-} opened;
-
-static opened open_buf(uint8_t *buf, size_t size)
-{
-    opened o = {buf, NULL};
-    dw_error err;
-    ck_assert_msg(dw_dump_open_buffer(buf, size, NULL, &o.dump, &err) == DW_OK, "open: %s",
-                  err.message);
-    return o;
-}
-
-static opened finish(mdw *w)
-{
-    size_t size;
-    uint8_t *buf = mdw_finish(w, &size);
-    mdw_free(w);
-    return open_buf(buf, size);
-}
-
-static void close_opened(opened *o)
-{
-    dw_dump_close(o->dump);
-    free(o->buf);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Is there a health issue for `stream_type` whose message contains `needle`? */
-static int has_issue(dw_dump *d, uint32_t stream_type, const char *needle)
-{
-    for (size_t i = 0; i < dw_dump_health_count(d); i++) {
-        const dw_health_issue *h = dw_dump_health_at(d, i);
-        if (h->stream_type == stream_type && strstr(h->message, needle))
-            return 1;
-    }
-    return 0;
-}
-
 /* ---- modules: synthetic ------------------------------------------------- */
 
 static const uint8_t guid_bytes[16] = {0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde,
@@ -77,8 +26,8 @@ START_TEST(codeview_records_give_breakpad_ids)
     mdw_add_module(w, 0x140000000, 0x45000, "C:\\app\\app.exe", 0x6b04ab72, "C:\\build\\app.pdb",
                    guid_bytes, 0x1f, version);
     uint8_t nb10[16 + 8] = {'N', 'B', '1', '0'};
-    put32(nb10 + 8, 0x3a2b1c0d); /* timestamp signature */
-    put32(nb10 + 12, 0xa);       /* age */
+    mdw_put32(nb10 + 8, 0x3a2b1c0d); /* timestamp signature */
+    mdw_put32(nb10 + 12, 0xa);       /* age */
     memcpy(nb10 + 16, "old.pdb", 8);
     mdw_add_module_raw_cv(w, 0x10000000, 0x1000, "C:\\old.dll", 0x11111111, nb10, sizeof nb10);
     /* BpEL with an 8-byte build id: the GUID is zero-padded. */
@@ -94,7 +43,7 @@ START_TEST(codeview_records_give_breakpad_ids)
     mdw_add_module_raw_cv(w, 0x500000, 0x1000, "short.dll", 0x33333333, short_rsds,
                           sizeof short_rsds);
     mdw_add_module(w, 0x600000, 0x2000, "nocv.dll", 0x44444444, NULL, NULL, 0, 0);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
 
     const dw_module *m;
     size_t n;
@@ -134,12 +83,12 @@ START_TEST(codeview_records_give_breakpad_ids)
     ck_assert_str_eq(m[4].debug_file, "");
 
     ck_assert_int_eq(m[5].cv_kind, DW_CV_UNKNOWN);
-    ck_assert(has_issue(o.dump, DW_STREAM_MODULE_LIST, "too short"));
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_MODULE_LIST, "too short"));
 
     ck_assert_int_eq(m[6].cv_kind, DW_CV_NONE);
     ck_assert_str_eq(m[6].debug_id, "");
     ck_assert_str_eq(m[6].code_id, "444444442000");
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -153,7 +102,7 @@ START_TEST(module_lookup_by_address)
     mdw_add_module(w, 0x200000, 0x100000, "big.dll", 3, NULL, NULL, 0, 0);
     mdw_add_module(w, 0x250000, 0x1000, "inner.dll", 4, NULL, NULL, 0, 0);
     mdw_add_module(w, 0x100000, 0x2000, "twin.dll", 5, NULL, NULL, 0, 0);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     dw_dump *d = o.dump;
     ck_assert_str_eq(dw_dump_main_module(d)->name, "main.exe");
     ck_assert_str_eq(dw_dump_module_at(d, 0x500000)->name, "main.exe");
@@ -170,7 +119,7 @@ START_TEST(module_lookup_by_address)
     /* Past the inner module, the enclosing one is found again. */
     ck_assert_str_eq(dw_dump_module_at(d, 0x260000)->name, "big.dll");
     ck_assert_str_eq(dw_dump_module_at(d, 0x2fffff)->name, "big.dll");
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -178,14 +127,14 @@ START_TEST(no_module_list_is_not_found)
 {
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, 19041, 2, NULL);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_module *m;
     size_t n = 99;
     ck_assert_int_eq(dw_dump_modules(o.dump, &m, &n), DW_ERR_NOT_FOUND);
     ck_assert_uint_eq(n, 0);
     ck_assert_ptr_null(dw_dump_main_module(o.dump));
     ck_assert_ptr_null(dw_dump_module_at(o.dump, 0x1000));
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -201,14 +150,14 @@ START_TEST(module_count_beyond_stream_is_damage)
     uint32_t rva = buf[entry + 8] | buf[entry + 9] << 8 | buf[entry + 10] << 16 |
                    (uint32_t)buf[entry + 11] << 24;
     mdw_patch_u32(buf, size, rva, 4000000);
-    opened o = open_buf(buf, size);
+    dw_test_dump o = dw_test_open_buffer(buf, size);
     const dw_module *m;
     size_t n;
     ck_assert_int_eq(dw_dump_modules(o.dump, &m, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(m[1].name, "b.dll");
-    ck_assert(has_issue(o.dump, DW_STREAM_MODULE_LIST, "declared"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_MODULE_LIST, "declared"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -216,7 +165,7 @@ START_TEST(unloaded_modules_honour_declared_sizes)
 {
     mdw *w = mdw_new();
     mdw_add_unloaded_module(w, 0x7ff900000000, 0xea000, "C:\\Windows\\shcore.dll", 0x12345678);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_unloaded_module *u;
     size_t n;
     ck_assert_int_eq(dw_dump_unloaded_modules(o.dump, &u, &n), DW_OK);
@@ -225,39 +174,39 @@ START_TEST(unloaded_modules_honour_declared_sizes)
     ck_assert_uint_eq(u[0].size, 0xea000);
     ck_assert_uint_eq(u[0].time_date_stamp, 0x12345678);
     ck_assert_str_eq(u[0].name, "shcore.dll");
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* A future layout: 16-byte header, 32-byte entries. */
     w = mdw_new();
     uint32_t name_a = mdw_append_string(w, "a.dll"), name_b = mdw_append_string(w, "b.dll");
     uint8_t s[16 + 2 * 32] = {0};
-    put32(s, 16);
-    put32(s + 4, 32);
-    put32(s + 8, 2);
-    put64(s + 16, 0x1000);
-    put32(s + 24, 0x100);
-    put32(s + 36, name_a);
-    put64(s + 48, 0x2000);
-    put32(s + 56, 0x200);
-    put32(s + 68, name_b);
+    mdw_put32(s, 16);
+    mdw_put32(s + 4, 32);
+    mdw_put32(s + 8, 2);
+    mdw_put64(s + 16, 0x1000);
+    mdw_put32(s + 24, 0x100);
+    mdw_put32(s + 36, name_a);
+    mdw_put64(s + 48, 0x2000);
+    mdw_put32(s + 56, 0x200);
+    mdw_put32(s + 68, name_b);
     mdw_add_stream(w, DW_STREAM_UNLOADED_MODULE_LIST, s, sizeof s);
-    o = finish(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_unloaded_modules(o.dump, &u, &n), DW_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(u[1].name, "b.dll");
     ck_assert_uint_eq(u[1].base, 0x2000);
     ck_assert_uint_eq(u[1].size, 0x200);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* An entry size too small for the fields is refused, not read. */
     w = mdw_new();
-    put32(s + 4, 8);
+    mdw_put32(s + 4, 8);
     mdw_add_stream(w, DW_STREAM_UNLOADED_MODULE_LIST, s, sizeof s);
-    o = finish(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_unloaded_modules(o.dump, &u, &n), DW_ERR_DAMAGED);
     ck_assert_uint_eq(n, 0);
-    ck_assert(has_issue(o.dump, DW_STREAM_UNLOADED_MODULE_LIST, "SizeOfEntry 8"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_UNLOADED_MODULE_LIST, "SizeOfEntry 8"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -279,7 +228,7 @@ START_TEST(memory_reads_across_adjacent_ranges)
     mdw_add_memory(w, 0x1010, b, 16); /* listed out of order on purpose */
     mdw_add_memory(w, 0x1000, a, 16);
     mdw_add_memory(w, 0x1030, c, 16);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     dw_dump *d = o.dump;
     const dw_memory_range *r;
     size_t n;
@@ -317,7 +266,7 @@ START_TEST(memory_reads_across_adjacent_ranges)
     ck_assert_uint_eq(p[0], 4);
     ck_assert_ptr_null(dw_memory_span(d, 0x1040, &avail));
     ck_assert_uint_eq(avail, 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -327,11 +276,11 @@ static void add_memory64(mdw *w, const uint64_t *starts, const uint64_t *sizes, 
 {
     uint8_t s[16 + 16 * 8] = {0};
     ck_assert_uint_le(count, 8);
-    put64(s, count);
-    put64(s + 8, base_rva);
+    mdw_put64(s, count);
+    mdw_put64(s + 8, base_rva);
     for (size_t i = 0; i < count; i++) {
-        put64(s + 16 + 16 * i, starts[i]);
-        put64(s + 24 + 16 * i, sizes[i]);
+        mdw_put64(s + 16 + 16 * i, starts[i]);
+        mdw_put64(s + 24 + 16 * i, sizes[i]);
     }
     mdw_add_stream(w, DW_STREAM_MEMORY64_LIST, s, 16 + 16 * count);
 }
@@ -353,7 +302,7 @@ START_TEST(memory_overlaps_resolve_by_source_then_order)
     mdw_add_memory(w, 0x20c0, first, sizeof first);   /* [0x20c0,0x2140) */
     mdw_add_memory(w, 0x2100, second, sizeof second); /* [0x2100,0x2200) */
     mdw_add_memory(w, 0x1fe0, low, sizeof low);       /* [0x1fe0,0x2020) */
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     dw_dump *d = o.dump;
     const dw_memory_range *r;
     size_t n;
@@ -382,7 +331,7 @@ START_TEST(memory_overlaps_resolve_by_source_then_order)
     ck_assert_uint_eq(buf[0x15f], 0xBB);
     ck_assert_uint_eq(buf[0x160], 0xCC);
     ck_assert_uint_eq(buf[0x21f], 0xCC);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -398,7 +347,7 @@ START_TEST(memory_range_split_by_a_higher_priority_range)
     uint64_t start = 0x5080, size = sizeof inner;
     add_memory64(w, &start, &size, 1, rva);
     mdw_add_memory(w, 0x5000, outer, sizeof outer);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_memory_range *r;
     size_t n;
     ck_assert_int_eq(dw_memory_ranges(o.dump, &r, &n), DW_OK);
@@ -413,7 +362,7 @@ START_TEST(memory_range_split_by_a_higher_priority_range)
     ck_assert_uint_eq(buf[0x8f], 0x11);
     ck_assert_uint_eq(buf[0x90], 0x90);
     ck_assert_uint_eq(buf[0xff], 0xff);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -430,7 +379,7 @@ START_TEST(memory64_truncated_keeps_whole_ranges_and_clamps_the_last)
     size_t size;
     uint8_t *buf = mdw_finish(w, &size);
     mdw_free(w);
-    opened o = open_buf(buf, size);
+    dw_test_dump o = dw_test_open_buffer(buf, size);
     const dw_memory_range *r;
     size_t n;
     ck_assert_int_eq(dw_memory_ranges(o.dump, &r, &n), DW_ERR_TRUNCATED);
@@ -439,12 +388,12 @@ START_TEST(memory64_truncated_keeps_whole_ranges_and_clamps_the_last)
     ck_assert_uint_eq(r[1].size, 0x20);
     ck_assert_uint_eq(r[2].file_offset, rva + 0x30);
     ck_assert_uint_eq(r[2].size, size - (rva + 0x30));
-    ck_assert(has_issue(o.dump, DW_STREAM_MEMORY64_LIST, "past the end of the file"));
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_MEMORY64_LIST, "past the end of the file"));
     uint8_t b[4];
     ck_assert_int_eq(dw_memory_read(o.dump, 0x20000, b, 4, NULL), DW_OK);
     ck_assert_uint_eq(b[0], 0x40);
     ck_assert_int_eq(dw_memory_read(o.dump, 0x40000, b, 4, NULL), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -465,19 +414,19 @@ START_TEST(memory_descriptors_past_eof_are_clamped_or_dropped)
     /* Descriptor 0: DataSize far past the end.  Descriptor 1: RVA past it. */
     mdw_patch_u32(buf, size, s + 4 + 8, 0x7fffffff);
     mdw_patch_u32(buf, size, s + 4 + 16 + 12, (uint32_t)size + 100);
-    opened o = open_buf(buf, size);
+    dw_test_dump o = dw_test_open_buffer(buf, size);
     const dw_memory_range *r;
     size_t n;
     ck_assert_int_eq(dw_memory_ranges(o.dump, &r, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(r[0].base, 0x1000);
     ck_assert_uint_eq(r[0].file_offset + r[0].size, size);
-    ck_assert(has_issue(o.dump, DW_STREAM_MEMORY_LIST, "range 0"));
-    ck_assert(has_issue(o.dump, DW_STREAM_MEMORY_LIST, "range 1"));
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_MEMORY_LIST, "range 0"));
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_MEMORY_LIST, "range 1"));
     size_t avail;
     ck_assert_ptr_nonnull(dw_memory_span(o.dump, 0x1000, &avail));
     ck_assert_uint_eq(avail, r[0].size);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -485,7 +434,7 @@ START_TEST(no_memory_is_not_found)
 {
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, 19041, 2, NULL);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_memory_range *r;
     size_t n = 5;
     ck_assert_int_eq(dw_memory_ranges(o.dump, &r, &n), DW_ERR_NOT_FOUND);
@@ -494,7 +443,7 @@ START_TEST(no_memory_is_not_found)
     size_t got = 7;
     ck_assert_int_eq(dw_memory_read(o.dump, 0, b, 4, &got), DW_ERR_NOT_FOUND);
     ck_assert_uint_eq(got, 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -506,11 +455,11 @@ START_TEST(thread_stacks_are_the_lowest_priority_source)
     mdw *w = mdw_new();
     mdw_add_thread(w, 7, 0x7000, 0x9000, stack, sizeof stack, 0, 0);
     mdw_add_memory(w, 0x9010, list, sizeof list);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t nt;
     if (dw_dump_threads(o.dump, &t, &nt) != DW_OK) {
-        close_opened(&o);
+        dw_test_close(&o);
         ck_abort_msg("dw_dump_threads is not usable yet: %s", dw_dump_last_error(o.dump));
     }
     const dw_memory_range *r;
@@ -526,7 +475,7 @@ START_TEST(thread_stacks_are_the_lowest_priority_source)
     ck_assert_uint_eq(b[0x10], 0x4c);
     ck_assert_uint_eq(b[0x2f], 0x4c);
     ck_assert_uint_eq(b[0x30], 0x57);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -538,7 +487,7 @@ START_TEST(memory_info_sorted_and_looked_up)
     mdw_add_memory_info(w, 0x20000, 0x1000, 0x1000, 0x20, 0x1000000); /* image, RX */
     mdw_add_memory_info(w, 0x10000, 0x10000, 0x1000, 0x104, 0x20000); /* RW|GUARD */
     mdw_add_memory_info(w, 0x30000, 0x5000, 0x10000, 0x01, 0);        /* free */
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_memory_info *mi;
     size_t n;
     ck_assert_int_eq(dw_dump_memory_infos(o.dump, &mi, &n), DW_OK);
@@ -554,7 +503,7 @@ START_TEST(memory_info_sorted_and_looked_up)
     ck_assert_ptr_null(dw_dump_memory_info_at(o.dump, 0xffff));
     ck_assert(dw_memory_protect_is_executable(mi[1].protect));
     ck_assert(!dw_memory_protect_is_executable(mi[0].protect));
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -585,17 +534,17 @@ START_TEST(memory_info_bad_entry_size_is_damage)
 {
     mdw *w = mdw_new();
     uint8_t s[16 + 48] = {0};
-    put32(s, 16);
-    put32(s + 4, 40); /* smaller than MINIDUMP_MEMORY_INFO */
-    put64(s + 8, 1);
+    mdw_put32(s, 16);
+    mdw_put32(s + 4, 40); /* smaller than MINIDUMP_MEMORY_INFO */
+    mdw_put64(s + 8, 1);
     mdw_add_stream(w, DW_STREAM_MEMORY_INFO_LIST, s, sizeof s);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_memory_info *mi;
     size_t n;
     ck_assert_int_eq(dw_dump_memory_infos(o.dump, &mi, &n), DW_ERR_DAMAGED);
     ck_assert_uint_eq(n, 0);
     ck_assert_ptr_null(dw_dump_memory_info_at(o.dump, 0));
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -606,7 +555,7 @@ START_TEST(handles_v2_and_v1)
     mdw *w = mdw_new();
     mdw_add_handle(w, 0x4, "File", "\\Device\\HarddiskVolume3\\x", 0x120089);
     mdw_add_handle(w, 0x8, "Event", NULL, 0x1f0003);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_handle *h;
     size_t n;
     ck_assert_int_eq(dw_dump_handles(o.dump, &h, &n), DW_OK);
@@ -617,38 +566,38 @@ START_TEST(handles_v2_and_v1)
     ck_assert_uint_eq(h[0].granted_access, 0x120089);
     ck_assert_uint_eq(h[1].handle_count, 1);
     ck_assert_ptr_null(h[1].object_name);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* v1: 32-byte descriptors, no ObjectInfoRva. */
     w = mdw_new();
     uint32_t type = mdw_append_string(w, "Key");
     uint8_t s[16 + 32] = {0};
-    put32(s, 16);
-    put32(s + 4, 32);
-    put32(s + 8, 1);
-    put64(s + 16, 0x40);
-    put32(s + 24, type);
-    put32(s + 40, 3); /* HandleCount */
-    put32(s + 44, 9); /* PointerCount */
+    mdw_put32(s, 16);
+    mdw_put32(s + 4, 32);
+    mdw_put32(s + 8, 1);
+    mdw_put64(s + 16, 0x40);
+    mdw_put32(s + 24, type);
+    mdw_put32(s + 40, 3); /* HandleCount */
+    mdw_put32(s + 44, 9); /* PointerCount */
     mdw_add_stream(w, DW_STREAM_HANDLE_DATA, s, sizeof s);
-    o = finish(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_handles(o.dump, &h, &n), DW_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(h[0].type_name, "Key");
     ck_assert_uint_eq(h[0].handle_count, 3);
     ck_assert_uint_eq(h[0].pointer_count, 9);
     ck_assert_uint_eq(h[0].object_info_rva, 0);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* A descriptor size below v1's is refused. */
     w = mdw_new();
-    put32(s + 4, 16);
+    mdw_put32(s + 4, 16);
     mdw_add_stream(w, DW_STREAM_HANDLE_DATA, s, sizeof s);
-    o = finish(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_handles(o.dump, &h, &n), DW_ERR_DAMAGED);
     ck_assert_uint_eq(n, 0);
-    ck_assert(has_issue(o.dump, DW_STREAM_HANDLE_DATA, "SizeOfDescriptor 16"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_HANDLE_DATA, "SizeOfDescriptor 16"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -658,27 +607,27 @@ END_TEST
 static size_t build_function_tables(uint8_t *s, uint32_t second_entry_count)
 {
     size_t at = 0;
-    put32(s + 0, 24);
-    put32(s + 4, 32);
-    put32(s + 8, 8);
-    put32(s + 12, 12);
-    put32(s + 16, 2);
-    put32(s + 20, 4);
+    mdw_put32(s + 0, 24);
+    mdw_put32(s + 4, 32);
+    mdw_put32(s + 8, 8);
+    mdw_put32(s + 12, 12);
+    mdw_put32(s + 16, 2);
+    mdw_put32(s + 20, 4);
     at = 28;
     const uint32_t counts[2] = {2, second_entry_count};
     for (int t = 0; t < 2; t++) {
-        put64(s + at, 0x10000 * (t + 1));
-        put64(s + at + 8, 0x10000 * (t + 1) + 0x1000);
-        put64(s + at + 16, 0x10000 * (t + 1));
-        put32(s + at + 24, counts[t]);
-        put32(s + at + 28, 4);
+        mdw_put64(s + at, 0x10000 * (t + 1));
+        mdw_put64(s + at + 8, 0x10000 * (t + 1) + 0x1000);
+        mdw_put64(s + at + 16, 0x10000 * (t + 1));
+        mdw_put32(s + at + 24, counts[t]);
+        mdw_put32(s + at + 28, 4);
         at += 32;
         memset(s + at, 0xee, 8);
         at += 8;
         for (uint32_t e = 0; e < 2; e++) { /* at most 2 entries are written */
-            put32(s + at, 0x100 * (e + 1));
-            put32(s + at + 4, 0x100 * (e + 1) + 0x80);
-            put32(s + at + 8, 0x2000 + e);
+            mdw_put32(s + at, 0x100 * (e + 1));
+            mdw_put32(s + at + 4, 0x100 * (e + 1) + 0x80);
+            mdw_put32(s + at + 8, 0x2000 + e);
             at += 12;
         }
         at += 4;
@@ -692,7 +641,7 @@ START_TEST(function_tables_follow_declared_sizes)
     size_t len = build_function_tables(s, 2);
     mdw *w = mdw_new();
     mdw_add_stream(w, DW_STREAM_FUNCTION_TABLE, s, len);
-    opened o = finish(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_function_table *t;
     size_t n;
     ck_assert_int_eq(dw_dump_function_tables(o.dump, &t, &n), DW_OK);
@@ -706,18 +655,18 @@ START_TEST(function_tables_follow_declared_sizes)
     ck_assert_uint_eq(t[1].native_descriptor[7], 0xee);
     ck_assert_uint_eq(t[1].entries[12], 0x00); /* second entry's BeginAddress 0x200 */
     ck_assert_uint_eq(t[1].entries[13], 0x02);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* The second table declares more entries than the stream holds. */
     len = build_function_tables(s, 1000);
     w = mdw_new();
     mdw_add_stream(w, DW_STREAM_FUNCTION_TABLE, s, len);
-    o = finish(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_function_tables(o.dump, &t, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(t[0].entry_count, 2);
-    ck_assert(has_issue(o.dump, DW_STREAM_FUNCTION_TABLE, "table 1"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_STREAM_FUNCTION_TABLE, "table 1"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -1098,7 +1047,7 @@ START_TEST(radare2_truncated_memory64)
      * data offset is the end of the file: nothing usable, damage reported. */
     ck_assert_int_eq(dw_memory_ranges(d, &r, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 0);
-    ck_assert(has_issue(d, DW_STREAM_MEMORY64_LIST, "Memory64List"));
+    ck_assert(dw_test_has_issue(d, DW_STREAM_MEMORY64_LIST, "Memory64List"));
     uint8_t b[4];
     ck_assert_int_eq(dw_memory_read(d, 0xdeadbeefcafe, b, 4, NULL), DW_ERR_NOT_FOUND);
     dw_dump_close(d);

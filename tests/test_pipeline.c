@@ -67,13 +67,6 @@ static void expect_valid_failure(const js_schema *s, const char *text, size_t le
                   why);
 }
 
-static const char *fixture(void)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/synthetic-x64.dmp", dw_test_fixtures_dir());
-    return buf;
-}
-
 /* The stack report of a dump file into a malloc'd string. */
 static char *stack_json_of(const char *path, int only_thread, uint32_t tid, size_t *len)
 {
@@ -179,7 +172,7 @@ START_TEST(schema_check_rejects_undocumented_missing_and_mistyped_members)
 {
     js_schema *s = load_schema();
     size_t len;
-    char *doc = stack_json_of(fixture(), 0, 0, &len);
+    char *doc = stack_json_of(dw_test_fixture_dump(), 0, 0, &len);
     expect_valid(s, doc, len, 0, "fixture");
     static const char *const roots[] = {"Top level"};
     char why[512];
@@ -215,13 +208,13 @@ START_TEST(fixture_stack_json_matches_documented_schema)
 {
     js_schema *s = load_schema();
     size_t len;
-    char *doc = stack_json_of(fixture(), 0, 0, &len);
+    char *doc = stack_json_of(dw_test_fixture_dump(), 0, 0, &len);
     expect_valid(s, doc, len, 0, "fixture");
     ck_assert_ptr_nonnull(strstr(doc, "\"dumpwalk_json_version\": 1,"));
     ck_assert_ptr_nonnull(strstr(doc, "\"pid\": 4242"));
     ck_assert_ptr_nonnull(strstr(doc, "\"handles\": [\n    {\n      \"handle\": \"0x4\","));
     free(doc);
-    doc = stack_json_of(fixture(), 1, 0x1004, &len);
+    doc = stack_json_of(dw_test_fixture_dump(), 1, 0x1004, &len);
     expect_valid(s, doc, len, 0, "fixture --thread 0x1004");
     ck_assert_ptr_nonnull(strstr(doc, "\"crashing_thread\": null"));
     free(doc);
@@ -339,17 +332,17 @@ static void make_tree(char *root, size_t size)
     snprintf(p, sizeof p, "%s/b/d", root);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/a.dmp", root);
-    copy_file(fixture(), p);
+    copy_file(dw_test_fixture_dump(), p);
     snprintf(p, sizeof p, "%s/b/c.dmp.gz", root);
-    gzip_file(fixture(), p);
+    gzip_file(dw_test_fixture_dump(), p);
     snprintf(p, sizeof p, "%s/b/notes.txt", root);
     write_text(p, "not a dump\n");
     snprintf(p, sizeof p, "%s/b/d/e.bin", root);
-    copy_file(fixture(), p);
+    copy_file(dw_test_fixture_dump(), p);
     snprintf(p, sizeof p, "%s/z.dmp", root);
     write_text(p, "MDMX is not the magic\n");
     size_t fsize;
-    uint8_t *data = dw_test_read_file(fixture(), &fsize);
+    uint8_t *data = dw_test_read_file(dw_test_fixture_dump(), &fsize);
     snprintf(p, sizeof p, "%s/trunc.dmp", root);
     FILE *f = fopen(p, "wb");
     fwrite(data, 1, 32, f);
@@ -364,8 +357,8 @@ START_TEST(batch_writes_lines_in_input_order_with_failure_objects)
     make_tree(root, sizeof root);
     snprintf(missing, sizeof missing, "%s/does-not-exist.dmp", dw_test_tmpdir());
     snprintf(junk, sizeof junk, "%s/b/notes.txt", root);
-    const char *args3[] = {"batch", "--jobs", "3", root, missing, junk, fixture(), NULL};
-    const char *args1[] = {"batch", "--jobs", "1", root, missing, junk, fixture(), NULL};
+    const char *args3[] = {"batch", "--jobs", "3", root, missing, junk, dw_test_fixture_dump(), NULL};
+    const char *args1[] = {"batch", "--jobs", "1", root, missing, junk, dw_test_fixture_dump(), NULL};
     cli_result r3, r1;
     ck_assert_int_eq(cli_run(args3, &r3), 0);
     ck_assert_int_eq(cli_run(args1, &r1), 0);
@@ -436,8 +429,8 @@ static size_t compact_json(const char *in, size_t len, char *out)
 
 START_TEST(batch_line_is_the_stack_document_on_one_line)
 {
-    const char *sargs[] = {"stack", "--json", fixture(), NULL};
-    const char *bargs[] = {"batch", fixture(), NULL};
+    const char *sargs[] = {"stack", "--json", dw_test_fixture_dump(), NULL};
+    const char *bargs[] = {"batch", dw_test_fixture_dump(), NULL};
     cli_result rs, rb;
     ck_assert_int_eq(cli_run(sargs, &rs), 0);
     ck_assert_int_eq(cli_run(bargs, &rb), 0);
@@ -447,7 +440,7 @@ START_TEST(batch_line_is_the_stack_document_on_one_line)
     size_t clen = compact_json(rs.out, rs.out_len, compact);
     /* {"path":"...",<the rest of the stack document>}\n */
     char prefix[4200];
-    int pl = snprintf(prefix, sizeof prefix, "{\"path\":\"%s\",", fixture());
+    int pl = snprintf(prefix, sizeof prefix, "{\"path\":\"%s\",", dw_test_fixture_dump());
     ck_assert_uint_eq(rb.out_len, (size_t)pl + clen - 1 + 1);
     ck_assert(!memcmp(rb.out, prefix, (size_t)pl));
     ck_assert_msg(!memcmp(rb.out + pl, compact + 1, clen - 1), "batch line differs from stack");
@@ -480,7 +473,7 @@ START_TEST(batch_api_reports_progress_summary_and_order)
     enum { COPIES = 40 };
     for (int i = 0; i < COPIES; i++) {
         snprintf(p, sizeof p, "%s/d%03d.dmp", dir, i);
-        copy_file(fixture(), p);
+        copy_file(dw_test_fixture_dump(), p);
     }
     snprintf(p, sizeof p, "%s/d020.dmp", dir);
     write_text(p, "MDMP but far too short");
@@ -708,7 +701,7 @@ START_TEST(installed_tree_builds_and_runs_the_readme_program)
              "export PKG_CONFIG_PATH=\"$pc\" PKG_CONFIG_SYSROOT_DIR='%s' && "
              "cc %s walk.c $(pkg-config --cflags --libs dumpwalk) -o walk && "
              "LD_LIBRARY_PATH=\"$libdir\" ./walk '%s' > walk.out",
-             dw_test_tmpdir(), dest, dest, dest, sanflags, fixture());
+             dw_test_tmpdir(), dest, dest, dest, sanflags, dw_test_fixture_dump());
     sh(cmd, log);
     char out_path[4200];
     snprintf(out_path, sizeof out_path, "%s/walk.out", dw_test_tmpdir());

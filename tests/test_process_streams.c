@@ -17,53 +17,18 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Finish the writer and open the bytes; the buffer is returned for freeing. */
-static dw_dump *open_written(mdw *w, uint8_t **buf)
-{
-    size_t size;
-    *buf = mdw_finish(w, &size);
-    mdw_free(w);
-    dw_dump *d = NULL;
-    ck_assert_int_eq(dw_dump_open_buffer(*buf, size, NULL, &d, NULL), DW_OK);
-    return d;
-}
-
-static void close_written(dw_dump *d, uint8_t *buf)
-{
-    dw_dump_close(d);
-    free(buf);
-}
-
 /* A raw MINIDUMP_EXCEPTION_STREAM with flags (mdw_exception leaves them 0). */
 static void add_exception(mdw *w, uint32_t code, uint32_t flags, uint64_t address, uint32_t nparams,
                           const uint64_t *params)
 {
     uint8_t e[168] = {0};
-    put32(e + 0, 0x1234);
-    put32(e + 8, code);
-    put32(e + 12, flags);
-    put64(e + 24, address);
-    put32(e + 32, nparams);
+    mdw_put32(e + 0, 0x1234);
+    mdw_put32(e + 8, code);
+    mdw_put32(e + 12, flags);
+    mdw_put64(e + 24, address);
+    mdw_put32(e + 32, nparams);
     for (uint32_t i = 0; i < nparams && i < 15; i++)
-        put64(e + 40 + 8 * i, params[i]);
+        mdw_put64(e + 40 + 8 * i, params[i]);
     mdw_add_stream(w, DW_STREAM_EXCEPTION, e, sizeof e);
 }
 
@@ -75,23 +40,14 @@ static void check_reason(uint16_t arch, uint32_t platform, uint32_t code, uint32
     mdw *w = mdw_new();
     mdw_system_info(w, arch, 10, 0, 19041, platform, NULL);
     add_exception(w, code, flags, 0xffffffff00401000ull, nparams, params);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const dw_exception *e;
     ck_assert_int_eq(dw_dump_exception(d, &e), DW_OK);
     char reason[128];
     ck_assert_str_eq(dw_exception_reason(d, e, reason, sizeof reason), want_reason);
     ck_assert_uint_eq(dw_exception_crash_address(d, e), want_address);
-    close_written(d, buf);
-}
-
-static int has_health_issue(dw_dump *d, uint32_t stream_type)
-{
-    for (size_t i = 0; i < dw_dump_health_count(d); i++) {
-        if (dw_dump_health_at(d, i)->stream_type == stream_type)
-            return 1;
-    }
-    return 0;
+    dw_test_close(&t);
 }
 
 /* ---- Exception: synthetic ----------------------------------------------- */
@@ -195,8 +151,8 @@ START_TEST(exception_without_system_info_is_numeric)
     mdw *w = mdw_new();
     const uint64_t params[] = {1, 0x45};
     add_exception(w, 0xc0000005, 0, 0x401000, 2, params);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const dw_exception *e;
     ck_assert_int_eq(dw_dump_exception(d, &e), DW_OK);
     char reason[64];
@@ -205,7 +161,7 @@ START_TEST(exception_without_system_info_is_numeric)
     /* A tiny buffer is filled safely. */
     char small[6];
     ck_assert_str_eq(dw_exception_reason(d, e, small, sizeof small), "0xc00");
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -223,8 +179,8 @@ START_TEST(exception_fields_and_parameter_overflow)
     uint32_t rva = (uint32_t)(buf[dir + 8] | buf[dir + 9] << 8 | buf[dir + 10] << 16 |
                               (uint32_t)buf[dir + 11] << 24);
     mdw_patch_u32(buf, size, rva + 32, 40); /* NumberParameters > 15 */
-    dw_dump *d;
-    ck_assert_int_eq(dw_dump_open_buffer(buf, size, NULL, &d, NULL), DW_OK);
+    dw_test_dump t = dw_test_open_buffer(buf, size);
+    dw_dump *d = t.dump;
     const dw_exception *e;
     ck_assert_int_eq(dw_dump_exception(d, &e), DW_OK);
     ck_assert_uint_eq(e->thread_id, 0xbf4);
@@ -234,14 +190,14 @@ START_TEST(exception_fields_and_parameter_overflow)
     ck_assert_uint_eq(e->parameters[2], 3);
     ck_assert_uint_eq(e->context_rva, 0xac8);
     ck_assert_uint_eq(e->context_size, 716);
-    ck_assert(has_health_issue(d, DW_STREAM_EXCEPTION));
+    ck_assert(dw_test_has_issue(d, DW_STREAM_EXCEPTION, ""));
     /* Parsed once: the second call returns the same record, no new issue. */
     size_t issues = dw_dump_health_count(d);
     const dw_exception *again;
     ck_assert_int_eq(dw_dump_exception(d, &again), DW_OK);
     ck_assert_ptr_eq(again, e);
     ck_assert_uint_eq(dw_dump_health_count(d), issues);
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -250,13 +206,13 @@ START_TEST(truncated_exception_stream)
     mdw *w = mdw_new();
     uint8_t e[100] = {0};
     mdw_add_stream(w, DW_STREAM_EXCEPTION, e, sizeof e);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const dw_exception *out = (const dw_exception *)1;
     ck_assert_int_eq(dw_dump_exception(d, &out), DW_ERR_TRUNCATED);
     ck_assert_ptr_null(out);
-    ck_assert(has_health_issue(d, DW_STREAM_EXCEPTION));
-    close_written(d, buf);
+    ck_assert(dw_test_has_issue(d, DW_STREAM_EXCEPTION, ""));
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -279,8 +235,8 @@ START_TEST(system_info_fields)
 {
     mdw *w = mdw_new();
     mdw_system_info(w, DW_CPU_X86, 5, 1, 2600, DW_PLATFORM_WIN32_NT, "Service Pack 2");
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const dw_system_info *si;
     ck_assert_int_eq(dw_dump_system_info(d, &si), DW_OK);
     ck_assert_uint_eq(si->processor_architecture, DW_CPU_X86);
@@ -296,17 +252,18 @@ START_TEST(system_info_fields)
     ck_assert_uint_eq(si->feature_information, 0xbfebfbff);
     ck_assert_str_eq(si->os_name, "Windows NT");
     ck_assert_str_eq(si->cpu_name, "x86");
-    close_written(d, buf);
+    dw_test_close(&t);
 
     w = mdw_new();
     mdw_system_info(w, DW_CPU_ARM64_OLD, 0, 0, 0, 0xabcd, NULL);
-    d = open_written(w, &buf);
+    t = dw_test_open_writer(w);
+    d = t.dump;
     ck_assert_int_eq(dw_dump_system_info(d, &si), DW_OK);
     ck_assert_str_eq(si->cpu_name, "arm64");
     ck_assert_str_eq(si->os_name, "0x0000abcd");
     ck_assert_str_eq(si->vendor_id, "");
     ck_assert_uint_eq(si->processor_features[0], 0x7fffff);
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -332,7 +289,7 @@ START_TEST(system_info_truncated_and_bad_csd)
     ck_assert_str_eq(si->csd_version, "");
     ck_assert_str_eq(si->os_name, "Linux");
     ck_assert_str_eq(si->cpu_name, "amd64");
-    ck_assert(has_health_issue(d, DW_STREAM_SYSTEM_INFO));
+    ck_assert(dw_test_has_issue(d, DW_STREAM_SYSTEM_INFO, ""));
     dw_dump_close(d);
     free(bad_csd);
 
@@ -342,7 +299,7 @@ START_TEST(system_info_truncated_and_bad_csd)
     si = (const dw_system_info *)1;
     ck_assert_int_eq(dw_dump_system_info(d, &si), DW_ERR_TRUNCATED);
     ck_assert_ptr_null(si);
-    ck_assert(has_health_issue(d, DW_STREAM_SYSTEM_INFO));
+    ck_assert(dw_test_has_issue(d, DW_STREAM_SYSTEM_INFO, ""));
     ck_assert(strstr(dw_dump_last_error(d), "SystemInfo") != NULL);
     dw_dump_close(d);
     free(buf);
@@ -354,42 +311,42 @@ END_TEST
 static void put_wide(uint8_t *p, const char *ascii)
 {
     for (size_t i = 0; ascii[i]; i++)
-        put16(p + 2 * i, (uint16_t)ascii[i]);
+        mdw_put16(p + 2 * i, (uint16_t)ascii[i]);
 }
 
 /* A MiscInfo record of `size` bytes with every field of its version set. */
 static uint8_t *make_misc(uint32_t size)
 {
     uint8_t *m = calloc(1, size);
-    put32(m + 0, size);
-    put32(m + 4, 0x3f7);
-    put32(m + 8, 33180);
-    put32(m + 12, 0x6716bba8);
-    put32(m + 16, 7);
-    put32(m + 20, 9);
+    mdw_put32(m + 0, size);
+    mdw_put32(m + 4, 0x3f7);
+    mdw_put32(m + 8, 33180);
+    mdw_put32(m + 12, 0x6716bba8);
+    mdw_put32(m + 16, 7);
+    mdw_put32(m + 20, 9);
     if (size >= 44) {
-        put32(m + 24, 3701);
-        put32(m + 36, 2);
-        put32(m + 40, 1);
+        mdw_put32(m + 24, 3701);
+        mdw_put32(m + 36, 2);
+        mdw_put32(m + 40, 1);
     }
     if (size >= 232) {
-        put32(m + 44, 0x2000);
-        put32(m + 56, 2);          /* TimeZoneId */
-        put32(m + 60, 0xffffffc4); /* Bias -60 */
+        mdw_put32(m + 44, 0x2000);
+        mdw_put32(m + 56, 2);          /* TimeZoneId */
+        mdw_put32(m + 60, 0xffffffc4); /* Bias -60 */
         put_wide(m + 64, "GMT Standard Time");
-        put16(m + 128 + 2, 10); /* StandardDate.wMonth */
+        mdw_put16(m + 128 + 2, 10); /* StandardDate.wMonth */
         put_wide(m + 148, "GMT Daylight Time");
-        put32(m + 228, 0xffffffc4); /* DaylightBias -60 */
+        mdw_put32(m + 228, 0xffffffc4); /* DaylightBias -60 */
     }
     if (size >= 832) {
         put_wide(m + 232, "22621.1.amd64fre.ni_release.220506-1250");
         put_wide(m + 752, "dbgcore.amd64,10.0.22621.1");
     }
     if (size >= 1364) {
-        put32(m + 832, 528);
-        put32(m + 836, 1663);
-        put64(m + 840, 7);
-        put32(m + 1360, 2080657941);
+        mdw_put32(m + 832, 528);
+        mdw_put32(m + 836, 1663);
+        mdw_put64(m + 840, 7);
+        mdw_put32(m + 1360, 2080657941);
     }
     return m;
 }
@@ -405,8 +362,8 @@ START_TEST(misc_info_each_version)
         uint8_t *m = make_misc(cases[i].size);
         mdw_add_stream(w, DW_STREAM_MISC_INFO, m, cases[i].size);
         free(m);
-        uint8_t *buf;
-        dw_dump *d = open_written(w, &buf);
+        dw_test_dump t = dw_test_open_writer(w);
+        dw_dump *d = t.dump;
         const dw_misc_info *mi;
         ck_assert_int_eq(dw_dump_misc_info(d, &mi), DW_OK);
         ck_assert_int_eq(mi->version, cases[i].version);
@@ -433,7 +390,7 @@ START_TEST(misc_info_each_version)
         ck_assert_uint_eq(mi->xstate_enabled_features, v >= 5 ? 7 : 0);
         ck_assert_uint_eq(mi->process_cookie, v >= 5 ? 2080657941u : 0);
         ck_assert_uint_eq(dw_dump_health_count(d), 0);
-        close_written(d, buf);
+        dw_test_close(&t);
     }
 }
 END_TEST
@@ -445,24 +402,25 @@ START_TEST(misc_info_damaged_sizes)
     uint8_t *m = make_misc(232);
     mdw_add_stream(w, DW_STREAM_MISC_INFO, m, 44);
     free(m);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const dw_misc_info *mi;
     ck_assert_int_eq(dw_dump_misc_info(d, &mi), DW_OK);
     ck_assert_int_eq(mi->version, 2);
     ck_assert_uint_eq(mi->processor_max_mhz, 3701);
     ck_assert_str_eq(mi->time_zone.standard_name, "");
-    ck_assert(has_health_issue(d, DW_STREAM_MISC_INFO));
-    close_written(d, buf);
+    ck_assert(dw_test_has_issue(d, DW_STREAM_MISC_INFO, ""));
+    dw_test_close(&t);
 
     /* A 16-byte stream is not a MiscInfo at all. */
     w = mdw_new();
     mdw_misc_info(w, 16, 1, 2);
-    d = open_written(w, &buf);
+    t = dw_test_open_writer(w);
+    d = t.dump;
     ck_assert_int_ne(dw_dump_misc_info(d, &mi), DW_OK);
     ck_assert_ptr_null(mi);
-    ck_assert(has_health_issue(d, DW_STREAM_MISC_INFO));
-    close_written(d, buf);
+    ck_assert(dw_test_has_issue(d, DW_STREAM_MISC_INFO, ""));
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -472,8 +430,8 @@ START_TEST(missing_streams_are_not_found)
 {
     mdw *w = mdw_new();
     mdw_system_info(w, DW_CPU_AMD64, 10, 0, 1, DW_PLATFORM_WIN32_NT, NULL);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const void *p;
     const char *text;
     size_t len;
@@ -493,7 +451,7 @@ START_TEST(missing_streams_are_not_found)
     ck_assert_int_eq(dw_dump_stream_text(d, DW_STREAM_BREAKPAD_INFO, &text, &len),
                      DW_ERR_INVALID_ARG);
     ck_assert_uint_eq(dw_dump_health_count(d), 0);
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -501,26 +459,26 @@ START_TEST(breakpad_assertion_comments_and_text)
 {
     mdw *w = mdw_new();
     uint8_t bi[12];
-    put32(bi, 3);
-    put32(bi + 4, 0x11c0);
-    put32(bi + 8, 0xbf4);
+    mdw_put32(bi, 3);
+    mdw_put32(bi + 4, 0x11c0);
+    mdw_put32(bi + 8, 0xbf4);
     mdw_add_stream(w, DW_STREAM_BREAKPAD_INFO, bi, sizeof bi);
     uint8_t as[776] = {0};
     put_wide(as, "format != nullptr");
     put_wide(as + 256, "common_vfprintf");
     put_wide(as + 512, "output.cpp");
-    put32(as + 768, 32);
-    put32(as + 772, 1);
+    mdw_put32(as + 768, 32);
+    mdw_put32(as + 772, 1);
     mdw_add_stream(w, DW_STREAM_ASSERTION_INFO, as, sizeof as);
     mdw_add_stream(w, DW_STREAM_COMMENT_A, "hello A", 7); /* no terminator */
     uint8_t cw[10] = {0};
-    put16(cw, 'h');
-    put16(cw + 2, 0x00e9);
+    mdw_put16(cw, 'h');
+    mdw_put16(cw + 2, 0x00e9);
     mdw_add_stream(w, DW_STREAM_COMMENT_W, cw, sizeof cw);
     static const char cmdline[] = "/bin/app\0--flag\0";
     mdw_add_stream(w, DW_STREAM_LINUX_CMD_LINE, cmdline, sizeof cmdline - 1);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
 
     const dw_breakpad_info *b;
     ck_assert_int_eq(dw_dump_breakpad_info(d, &b), DW_OK);
@@ -543,7 +501,7 @@ START_TEST(breakpad_assertion_comments_and_text)
     ck_assert_int_eq(dw_dump_stream_text(d, DW_STREAM_LINUX_CMD_LINE, &text, &len), DW_OK);
     ck_assert_uint_eq(len, sizeof cmdline - 1);
     ck_assert_int_eq(memcmp(text, cmdline, len), 0);
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -554,14 +512,14 @@ START_TEST(short_breakpad_and_assertion_streams)
     mdw_add_stream(w, DW_STREAM_BREAKPAD_INFO, small, sizeof small);
     mdw_add_stream(w, DW_STREAM_ASSERTION_INFO, small, sizeof small);
     mdw_add_stream(w, DW_STREAM_CRASHPAD_INFO, small, sizeof small);
-    uint8_t *buf;
-    dw_dump *d = open_written(w, &buf);
+    dw_test_dump t = dw_test_open_writer(w);
+    dw_dump *d = t.dump;
     const void *p;
     ck_assert_int_eq(dw_dump_breakpad_info(d, (const dw_breakpad_info **)&p), DW_ERR_TRUNCATED);
     ck_assert_int_eq(dw_dump_assertion_info(d, (const dw_assertion_info **)&p), DW_ERR_TRUNCATED);
     ck_assert_int_eq(dw_dump_crashpad_info(d, (const dw_crashpad_info **)&p), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(dw_dump_health_count(d), 3);
-    close_written(d, buf);
+    dw_test_close(&t);
 }
 END_TEST
 
@@ -571,7 +529,7 @@ static uint32_t append_utf8(mdw *w, const char *s)
 {
     size_t n = strlen(s);
     uint8_t *b = calloc(1, n + 5);
-    put32(b, (uint32_t)n);
+    mdw_put32(b, (uint32_t)n);
     memcpy(b + 4, s, n);
     uint32_t rva = mdw_append(w, b, n + 5);
     free(b);
@@ -586,9 +544,9 @@ static uint32_t append_dict(mdw *w, const char *const *kv, uint32_t n, uint32_t 
         rvas[i] = append_utf8(w, kv[i]);
     *size = 4 + 8 * n;
     uint8_t *b = calloc(1, *size);
-    put32(b, n);
+    mdw_put32(b, n);
     for (uint32_t i = 0; i < 2 * n; i++)
-        put32(b + 4 + 4 * i, rvas[i]);
+        mdw_put32(b + 4 + 4 * i, rvas[i]);
     uint32_t rva = mdw_append(w, b, *size);
     free(b);
     free(rvas);
@@ -608,47 +566,47 @@ static uint8_t *crashpad_dump(size_t *size, uint32_t *module_list_rva)
     uint32_t ms_rva = append_dict(w, mod_simple, 1, &ms_size);
     uint32_t l0 = append_utf8(w, "abort() called");
     uint8_t list[8];
-    put32(list, 1);
-    put32(list + 4, l0);
+    mdw_put32(list, 1);
+    mdw_put32(list + 4, l0);
     uint32_t list_rva = mdw_append(w, list, sizeof list);
     /* One annotation object: name "counter", type 0x802a, 4 value bytes. */
     uint32_t name_rva = append_utf8(w, "counter");
     uint8_t value[8];
-    put32(value, 4);
-    put32(value + 4, 1);
+    mdw_put32(value, 4);
+    mdw_put32(value + 4, 1);
     uint32_t value_rva = mdw_append(w, value, sizeof value);
     uint8_t objs[16];
-    put32(objs, 1);
-    put32(objs + 4, name_rva);
-    put16(objs + 8, 0x802a);
-    put16(objs + 10, 0);
-    put32(objs + 12, value_rva);
+    mdw_put32(objs, 1);
+    mdw_put32(objs + 4, name_rva);
+    mdw_put16(objs + 8, 0x802a);
+    mdw_put16(objs + 10, 0);
+    mdw_put32(objs + 12, value_rva);
     uint32_t objs_rva = mdw_append(w, objs, sizeof objs);
     uint8_t mod[28];
-    put32(mod, 1);
-    put32(mod + 4, sizeof list);
-    put32(mod + 8, list_rva);
-    put32(mod + 12, ms_size);
-    put32(mod + 16, ms_rva);
-    put32(mod + 20, sizeof objs);
-    put32(mod + 24, objs_rva);
+    mdw_put32(mod, 1);
+    mdw_put32(mod + 4, sizeof list);
+    mdw_put32(mod + 8, list_rva);
+    mdw_put32(mod + 12, ms_size);
+    mdw_put32(mod + 16, ms_rva);
+    mdw_put32(mod + 20, sizeof objs);
+    mdw_put32(mod + 24, objs_rva);
     uint32_t mod_rva = mdw_append(w, mod, sizeof mod);
     uint8_t links[16];
-    put32(links, 1);
-    put32(links + 4, 16); /* minidump_module_list_index */
-    put32(links + 8, sizeof mod);
-    put32(links + 12, mod_rva);
+    mdw_put32(links, 1);
+    mdw_put32(links + 4, 16); /* minidump_module_list_index */
+    mdw_put32(links + 8, sizeof mod);
+    mdw_put32(links + 12, mod_rva);
     *module_list_rva = mdw_append(w, links, sizeof links);
     uint8_t ci[52];
-    put32(ci, 1);
+    mdw_put32(ci, 1);
     for (int i = 0; i < 16; i++) {
         ci[4 + i] = (uint8_t)(0x10 + i);
         ci[20 + i] = (uint8_t)(0xf0 - i);
     }
-    put32(ci + 36, top_size);
-    put32(ci + 40, top_rva);
-    put32(ci + 44, sizeof links);
-    put32(ci + 48, *module_list_rva);
+    mdw_put32(ci + 36, top_size);
+    mdw_put32(ci + 40, top_rva);
+    mdw_put32(ci + 44, sizeof links);
+    mdw_put32(ci + 48, *module_list_rva);
     mdw_add_stream(w, DW_STREAM_CRASHPAD_INFO, ci, sizeof ci);
     uint8_t *buf = mdw_finish(w, size);
     mdw_free(w);
@@ -696,7 +654,7 @@ START_TEST(crashpad_annotations_synthetic)
     ck_assert_int_eq(dw_dump_crashpad_info(d, &ci), DW_OK);
     ck_assert_uint_eq(ci->module_count, 1);
     ck_assert_uint_eq(ci->simple_annotation_count, 2);
-    ck_assert(has_health_issue(d, DW_STREAM_CRASHPAD_INFO));
+    ck_assert(dw_test_has_issue(d, DW_STREAM_CRASHPAD_INFO, ""));
     dw_dump_close(d);
     free(buf);
 }

@@ -15,31 +15,6 @@
 #include "dumpwalk/dumpwalk.h"
 #include "test_util.h"
 
-static const char *fixture(void)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/synthetic-x64.dmp", dw_test_fixtures_dir());
-    return buf;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
-static void run_expect(const char *const *args, int want_exit, cli_result *r)
-{
-    ck_assert_int_eq(cli_run(args, r), 0);
-    ck_assert_msg(r->signal == 0, "stack: killed by signal %d", r->signal);
-    ck_assert_msg(r->exit_code == want_exit, "exit %d, want %d; stderr: %s", r->exit_code,
-                  want_exit, r->err);
-    if (want_exit != 0)
-        ck_assert_msg(count_lines(r->err) == 1, "stderr must be one line: '%s'", r->err);
-}
-
 /* ---- a small JSON tree, enough to compare two documents field by field --- */
 
 typedef struct jnode {
@@ -269,8 +244,8 @@ static void expect_same(const jdoc *ours, int o, const jdoc *ref, int r, const c
 START_TEST(fixture_stack_json_is_valid)
 {
     cli_result r;
-    const char *args[] = {"stack", "--json", fixture(), NULL};
-    run_expect(args, 0, &r);
+    const char *args[] = {"stack", "--json", dw_test_fixture_dump(), NULL};
+    cli_run_expect(args, 0, &r);
     ck_assert_msg(json_is_valid(r.out, r.out_len), "stack --json is not valid JSON:\n%s", r.out);
     jdoc d;
     int root = jparse(&d, r.out, r.out_len);
@@ -358,8 +333,8 @@ static void check_human_structure(const char *text, const char *what)
 START_TEST(human_output_has_minidump_stackwalk_structure)
 {
     cli_result r;
-    const char *args[] = {"stack", fixture(), NULL};
-    run_expect(args, 0, &r);
+    const char *args[] = {"stack", dw_test_fixture_dump(), NULL};
+    cli_run_expect(args, 0, &r);
     check_human_structure(r.out, "fixture");
     ck_assert_ptr_nonnull(strstr(r.out, "Crash reason:  EXCEPTION_ACCESS_VIOLATION_WRITE\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "Crash address: 0x0000000000000045\n"));
@@ -380,7 +355,7 @@ START_TEST(human_output_has_minidump_stackwalk_structure)
     char symdir[4096];
     snprintf(symdir, sizeof symdir, "%s", sym);
     const char *md2[] = {"stack", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"), NULL};
-    run_expect(md2, 0, &r);
+    cli_run_expect(md2, 0, &r);
     check_human_structure(r.out, "minidump2");
     /* minidump-stackwalk's layout for this dump (rust-minidump snapshot), with
      * Breakpad's offsets: of the return address, not of the byte before it. */
@@ -421,15 +396,15 @@ END_TEST
 START_TEST(thread_option_filters_and_rejects_unknown_ids)
 {
     cli_result r;
-    const char *one[] = {"stack", "--thread", "0x1004", fixture(), NULL};
-    run_expect(one, 0, &r);
+    const char *one[] = {"stack", "--thread", "0x1004", dw_test_fixture_dump(), NULL};
+    cli_run_expect(one, 0, &r);
     ck_assert_ptr_nonnull(strstr(r.out, "\nThread 1 worker - tid: 4100\n"));
     ck_assert_ptr_null(strstr(r.out, "tid: 4096"));
     ck_assert_ptr_null(strstr(r.out, "tid: 4104"));
     cli_result_free(&r);
 
-    const char *one_json[] = {"stack", "--json", "--thread", "4100", fixture(), NULL};
-    run_expect(one_json, 0, &r);
+    const char *one_json[] = {"stack", "--json", "--thread", "4100", dw_test_fixture_dump(), NULL};
+    cli_run_expect(one_json, 0, &r);
     ck_assert(json_is_valid(r.out, r.out_len));
     jdoc d;
     int root = jparse(&d, r.out, r.out_len);
@@ -443,26 +418,26 @@ START_TEST(thread_option_filters_and_rejects_unknown_ids)
     jfree(&d);
     cli_result_free(&r);
 
-    const char *crashed[] = {"stack", "--json", "--thread", "4096", fixture(), NULL};
-    run_expect(crashed, 0, &r);
+    const char *crashed[] = {"stack", "--json", "--thread", "4096", dw_test_fixture_dump(), NULL};
+    cli_run_expect(crashed, 0, &r);
     root = jparse(&d, r.out, r.out_len);
     ck_assert_int_eq(d.n[jget(&d, root, "crashing_thread")].type, 'o');
     jfree(&d);
     cli_result_free(&r);
 
-    const char *missing[] = {"stack", "--thread", "12345", fixture(), NULL};
-    run_expect(missing, 2, &r);
+    const char *missing[] = {"stack", "--thread", "12345", dw_test_fixture_dump(), NULL};
+    cli_run_expect(missing, 2, &r);
     ck_assert_msg(strstr(r.err, "no thread with id 12345") != NULL, "%s", r.err);
     ck_assert_uint_eq(r.out_len, 0);
     cli_result_free(&r);
 
-    const char *garbage[] = {"stack", "--thread", "main", fixture(), NULL};
-    run_expect(garbage, 2, &r);
+    const char *garbage[] = {"stack", "--thread", "main", dw_test_fixture_dump(), NULL};
+    cli_run_expect(garbage, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "--thread"));
     cli_result_free(&r);
 
-    const char *bad_symdir[] = {"stack", "--symbols", "/nonexistent/symbols", fixture(), NULL};
-    run_expect(bad_symdir, 2, &r);
+    const char *bad_symdir[] = {"stack", "--symbols", "/nonexistent/symbols", dw_test_fixture_dump(), NULL};
+    cli_run_expect(bad_symdir, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/symbols"));
     cli_result_free(&r);
 }
@@ -471,7 +446,7 @@ END_TEST
 START_TEST(report_api_rejects_bad_arguments)
 {
     dw_dump *dump;
-    ck_assert_int_eq(dw_dump_open(fixture(), NULL, &dump, NULL), DW_OK);
+    ck_assert_int_eq(dw_dump_open(dw_test_fixture_dump(), NULL, &dump, NULL), DW_OK);
     FILE *sink = tmpfile();
     dw_stack_report_options o = DW_STACK_REPORT_OPTIONS_INIT;
     ck_assert_int_eq(dw_report_stack(NULL, &o, DW_REPORT_TEXT, sink), DW_ERR_INVALID_ARG);
@@ -547,7 +522,7 @@ START_TEST(corpus_stack_json_is_valid_with_and_without_symbols)
             ck_assert_msg(r.exit_code >= 0 && r.exit_code <= 2, "%s: exit %d", dumps[i],
                           r.exit_code);
             if (r.exit_code != 0)
-                ck_assert_msg(count_lines(r.err) == 1, "%s: stderr '%s'", dumps[i], r.err);
+                ck_assert_msg(cli_count_lines(r.err) == 1, "%s: stderr '%s'", dumps[i], r.err);
             if (pass < 2 && r.exit_code != 2)
                 ck_assert_msg(json_is_valid(r.out, r.out_len), "%s (pass %d): invalid JSON",
                               dumps[i], pass);
@@ -666,7 +641,7 @@ START_TEST(minidump2_json_matches_minidump_stackwalk)
     cli_result r;
     const char *args[] = {
         "stack", "--json", "--symbols", symdir, corpus_abs("breakpad/minidump2.dmp"), NULL};
-    run_expect(args, 0, &r);
+    cli_run_expect(args, 0, &r);
     jdoc ours, ref;
     int o = jparse(&ours, r.out, r.out_len), s = jparse(&ref, ref_text, ref_len);
     ck_assert_int_ge(o, 0);

@@ -184,7 +184,7 @@ static const sweep_cost bulk_cost = {HOSTILE_REPORT_SECTIONS | HOSTILE_REPORT_ST
 /* Truncations (some 12,000 cuts of the corpus, half the sweep's time even so)
  * run open, every accessor and the walk on every cut, and the JSON reports
  * on every 8th (DW_SWEEP_JSON_EVERY=1: on every cut). */
-static const sweep_cost cut_cost = {0, 128};
+static const sweep_cost cut_cost = {0, 32};
 #define DEFAULT_JSON_EVERY 8
 
 static void run_one_cost(sweep *s, const uint8_t *data, size_t size, const char *what,

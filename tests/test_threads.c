@@ -13,36 +13,6 @@
 #include "test_util.h"
 #include "util/reader.h"
 
-/* A dump opened from a finished mdwriter buffer; the buffer outlives it. */
-typedef struct opened {
-    uint8_t *buf;
-    size_t size;
-    dw_dump *dump;
-} opened;
-
-static opened open_buf(uint8_t *buf, size_t size)
-{
-    opened o = {buf, size, NULL};
-    dw_error err;
-    dw_status st = dw_dump_open_buffer(buf, size, NULL, &o.dump, &err);
-    ck_assert_msg(st == DW_OK, "open: %s", err.message);
-    return o;
-}
-
-static opened open_writer(mdw *w)
-{
-    size_t size;
-    uint8_t *buf = mdw_finish(w, &size);
-    mdw_free(w);
-    return open_buf(buf, size);
-}
-
-static void close_opened(opened *o)
-{
-    dw_dump_close(o->dump);
-    free(o->buf);
-}
-
 /* Distinct values per register so a swapped offset shows. */
 static mdw_regs sample_regs(uint64_t seed)
 {
@@ -50,15 +20,6 @@ static mdw_regs sample_regs(uint64_t seed)
     for (int i = 0; i < 24; i++)
         r.r[i] = seed + 0x1111 * (uint64_t)(i + 1);
     return r;
-}
-
-static int health_mentions(dw_dump *dump, const char *needle)
-{
-    for (size_t i = 0; i < dw_dump_health_count(dump); i++) {
-        if (strstr(dw_dump_health_at(dump, i)->message, needle))
-            return 1;
-    }
-    return 0;
 }
 
 /* ---- contexts ---- */
@@ -72,7 +33,7 @@ START_TEST(amd64_thread_registers)
     uint32_t rva = mdw_context_amd64(w, &regs, 0x10001f, &size);
     uint8_t stack[64] = {0};
     mdw_add_thread(w, 0x1a4, 0x7ff7e000ull, 0x5ff000, stack, sizeof stack, rva, size);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
 
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_AMD64);
     const dw_thread *t;
@@ -106,7 +67,7 @@ START_TEST(amd64_thread_registers)
     ck_assert_int_eq(dw_context_get(&c, "eflags", &v), DW_OK); /* alias of rflags */
     ck_assert_uint_eq(v, (uint32_t)regs.r[DW_AMD64_RFLAGS]);
     ck_assert_int_eq(dw_context_get(&c, "eax", &v), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -118,7 +79,7 @@ START_TEST(x86_thread_registers)
     uint32_t size;
     uint32_t rva = mdw_context_x86(w, &regs, 0x1003f, &size);
     mdw_add_thread(w, 0x2c, 0x7efdd000, 0, NULL, 0, rva, size);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
 
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_X86);
     const dw_thread *t;
@@ -137,7 +98,7 @@ START_TEST(x86_thread_registers)
     ck_assert_int_eq(dw_context_get(&c, "ebp", &v), DW_OK);
     ck_assert_uint_eq(v, (uint32_t)regs.r[DW_X86_EBP]);
     ck_assert_int_eq(dw_context_get(&c, "rip", &v), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -171,13 +132,13 @@ static dw_status decode_with_flags(uint16_t cpu, uint32_t flags, const mdw_regs 
     uint32_t rva = cpu == 9 ? mdw_context_amd64(w, regs, flags, &size)
                             : mdw_context_x86(w, regs, flags, &size);
     mdw_add_thread(w, 1, 0, 0, NULL, 0, rva, size);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     dw_dump_threads(o.dump, &t, &n);
     ck_assert_uint_eq(n, 1);
     dw_status st = dw_thread_context(o.dump, &t[0], c);
-    close_opened(&o);
+    dw_test_close(&o);
     return st;
 }
 
@@ -234,7 +195,7 @@ START_TEST(context_that_fits_no_layout_is_damaged)
     /* A 716-byte x86 context in the same amd64 dump: too short. */
     rva = mdw_context_x86(w, &regs, 0x1003f, &size);
     mdw_add_thread(w, 0x78, 0, 0, NULL, 0, rva, size);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     dw_dump_threads(o.dump, &t, &n);
@@ -246,7 +207,7 @@ START_TEST(context_that_fits_no_layout_is_damaged)
     ck_assert_int_eq(dw_thread_context(o.dump, &t[1], &c), DW_ERR_DAMAGED);
     ck_assert_ptr_nonnull(strstr(dw_dump_last_error(o.dump), "716-byte"));
     ck_assert_uint_eq(dw_context_ip(&c), 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -262,7 +223,7 @@ START_TEST(extended_xsave_context_is_read)
     memset(xsave, 0xcc, sizeof xsave);
     ck_assert_uint_eq(mdw_append(w, xsave, sizeof xsave), rva + size);
     mdw_add_thread(w, 5, 0, 0, NULL, 0, rva, size + (uint32_t)sizeof xsave);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     dw_dump_threads(o.dump, &t, &n);
@@ -270,7 +231,7 @@ START_TEST(extended_xsave_context_is_read)
     ck_assert_int_eq(dw_thread_context(o.dump, &t[0], &c), DW_OK);
     ck_assert_uint_eq(c.raw_size, 1232 + sizeof xsave);
     ck_assert_uint_eq(dw_context_ip(&c), regs.r[DW_AMD64_RIP]);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -281,15 +242,15 @@ START_TEST(arch_inferred_without_system_info)
     mdw *w = mdw_new();
     uint32_t rva = mdw_context_amd64(w, &regs, 0x10000b, &size);
     mdw_add_thread(w, 9, 0, 0, NULL, 0, rva, size);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_AMD64);
-    close_opened(&o);
+    dw_test_close(&o);
 
     w = mdw_new();
     mdw_add_thread(w, 8, 0, 0, NULL, 0, 0, 0); /* no context: skipped */
     rva = mdw_context_x86(w, &regs, 0x1000f, &size);
     mdw_add_thread(w, 9, 0, 0, NULL, 0, rva, size);
-    o = open_writer(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_X86);
     const dw_thread *t;
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 9, &t), DW_OK);
@@ -298,14 +259,14 @@ START_TEST(arch_inferred_without_system_info)
     ck_assert_uint_eq(dw_context_ip(&c), (uint32_t)regs.r[DW_X86_EIP]);
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 8, &t), DW_OK);
     ck_assert_int_eq(dw_thread_context(o.dump, t, &c), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* Nothing to go on: unknown. */
     w = mdw_new();
     mdw_add_thread(w, 1, 0, 0, NULL, 0, 0, 0);
-    o = open_writer(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_UNKNOWN);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -317,7 +278,7 @@ START_TEST(arm_contexts_are_unsupported_not_crashes)
     memset(ctx, 0x5a, sizeof ctx);
     uint32_t rva = mdw_append(w, ctx, sizeof ctx);
     mdw_add_thread(w, 3, 0, 0, NULL, 0, rva, sizeof ctx);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_arch(o.dump), DW_ARCH_ARM64);
     const dw_thread *t;
     size_t n;
@@ -329,7 +290,7 @@ START_TEST(arm_contexts_are_unsupported_not_crashes)
     ck_assert_ptr_nonnull(strstr(dw_dump_last_error(o.dump), "ARM64"));
     uint64_t v;
     ck_assert_int_eq(dw_context_get(&c, "pc", &v), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -341,7 +302,7 @@ START_TEST(context_at_and_out_of_file_locations)
     uint32_t size;
     uint32_t rva = mdw_context_amd64(w, &regs, 0x10001f, &size);
     mdw_add_thread(w, 0x10, 0, 0, NULL, 0, 0x7ffffff0, 1232); /* beyond the file */
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     dw_context c;
     ck_assert_int_eq(dw_dump_context_at(o.dump, rva, size, &c), DW_OK);
     ck_assert_uint_eq(dw_context_sp(&c), regs.r[DW_AMD64_RSP]);
@@ -349,10 +310,10 @@ START_TEST(context_at_and_out_of_file_locations)
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
     ck_assert_uint_eq(n, 1); /* the thread is kept */
-    ck_assert(health_mentions(o.dump, "thread 0x10 context"));
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "thread 0x10 context"));
     ck_assert_int_eq(dw_thread_context(o.dump, &t[0], &c), DW_ERR_TRUNCATED);
     ck_assert_int_eq(dw_dump_context_at(o.dump, rva, 0, &c), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -364,7 +325,7 @@ START_TEST(thread_ex_list_is_read)
     mdw_use_thread_ex_list(w, 1);
     mdw_add_thread(w, 0x100, 0x1000, 0x2000, NULL, 0, 0, 0);
     mdw_add_thread(w, 0x200, 0x3000, 0x4000, NULL, 0, 0, 0);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
@@ -372,7 +333,7 @@ START_TEST(thread_ex_list_is_read)
     ck_assert_uint_eq(t[1].thread_id, 0x200);
     ck_assert_uint_eq(t[1].teb, 0x3000);
     ck_assert_uint_eq(t[1].stack_start, 0x4000);
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* A raw ThreadExList with a backing store descriptor. */
     uint8_t s[4 + 64] = {0};
@@ -383,14 +344,14 @@ START_TEST(thread_ex_list_is_read)
     mdw_patch_u32(s, sizeof s, 4 + 56, 0x8000);          /* its DataSize */
     w = mdw_new();
     mdw_add_stream(w, DW_STREAM_THREAD_EX_LIST, s, sizeof s);
-    o = open_writer(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(t[0].thread_id, 0x42);
     ck_assert_uint_eq(t[0].teb, 0x7ffde000);
     ck_assert_uint_eq(t[0].backing_store_start, 0x6000000000ull);
     ck_assert_uint_eq(t[0].backing_store_size, 0x8000);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -402,13 +363,13 @@ START_TEST(thread_list_preferred_over_ex_list)
     mdw *w = mdw_new();
     mdw_add_stream(w, DW_STREAM_THREAD_EX_LIST, ex, sizeof ex);
     mdw_add_thread(w, 0x3333, 0, 0, NULL, 0, 0, 0);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(t[0].thread_id, 0x3333);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -422,7 +383,7 @@ START_TEST(thread_names_are_merged)
     mdw_add_thread_name(w, 10, "main");
     mdw_add_thread_name(w, 99, "not listed");
     mdw_add_thread_name(w, 20, "");
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
@@ -436,7 +397,7 @@ START_TEST(thread_names_are_merged)
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 99, &one), DW_ERR_NOT_FOUND);
     ck_assert_ptr_null(one);
     ck_assert_uint_eq(dw_dump_health_count(o.dump), 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -449,14 +410,14 @@ START_TEST(thread_name_outside_file_is_reported)
     mdw_patch_u32(names, sizeof names, 4, 7);
     mdw_patch_u64(names, sizeof names, 8, 0x123456789ull);
     mdw_add_stream(w, DW_STREAM_THREAD_NAMES, names, sizeof names);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_null(t[0].name);
-    ck_assert(health_mentions(o.dump, "ThreadNames: name of thread 0x7"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "ThreadNames: name of thread 0x7"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -466,13 +427,13 @@ START_TEST(duplicate_thread_ids_find_the_first)
     mdw_add_thread(w, 5, 0x100, 0, NULL, 0, 0, 0);
     mdw_add_thread(w, 4, 0x200, 0, NULL, 0, 0, 0);
     mdw_add_thread(w, 5, 0x300, 0, NULL, 0, 0, 0);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 5, &t), DW_OK);
     ck_assert_uint_eq(t->teb, 0x100);
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 4, &t), DW_OK);
     ck_assert_uint_eq(t->teb, 0x200);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -488,15 +449,15 @@ START_TEST(count_larger_than_stream_keeps_the_threads)
     ck_assert(entry != (size_t)-1);
     uint32_t rva = dw_le32(buf + entry + 8);
     mdw_patch_u32(buf, size, rva, 4096);
-    opened o = open_buf(buf, size);
+    dw_test_dump o = dw_test_open_buffer(buf, size);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 12);
     ck_assert_uint_eq(t[11].thread_id, 111);
-    ck_assert(health_mentions(o.dump, "ThreadList: 4096"));
-    ck_assert(health_mentions(o.dump, "holds 12"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "ThreadList: 4096"));
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "holds 12"));
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -504,7 +465,7 @@ START_TEST(no_thread_stream_is_not_found)
 {
     mdw *w = mdw_new();
     mdw_system_info(w, 9, 10, 0, 19041, 2, NULL);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n = 99;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_ERR_NOT_FOUND);
@@ -514,7 +475,7 @@ START_TEST(no_thread_stream_is_not_found)
     const dw_thread_info *ti;
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_ERR_NOT_FOUND);
     ck_assert_uint_eq(n, 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -527,14 +488,14 @@ START_TEST(padded_thread_list)
     mdw_patch_u32(s, sizeof s, 8 + 48, 0xbbbb);
     mdw *w = mdw_new();
     mdw_add_stream(w, DW_STREAM_THREAD_LIST, s, sizeof s);
-    opened o = open_writer(w);
+    dw_test_dump o = dw_test_open_writer(w);
     const dw_thread *t;
     size_t n;
     ck_assert_int_eq(dw_dump_threads(o.dump, &t, &n), DW_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(t[0].thread_id, 0xaaaa);
     ck_assert_uint_eq(t[1].thread_id, 0xbbbb);
-    close_opened(&o);
+    dw_test_close(&o);
 
     const char *path = dw_test_shared_path("corpus/lldb/thread-list-padded.dmp");
     if (!path)
@@ -580,18 +541,18 @@ static size_t make_thread_info_list(uint8_t *s, size_t cap, uint32_t header_size
     return len;
 }
 
-static opened open_with_stream(uint32_t type, const uint8_t *s, size_t len)
+static dw_test_dump open_with_stream(uint32_t type, const uint8_t *s, size_t len)
 {
     mdw *w = mdw_new();
     mdw_add_stream(w, type, s, len);
-    return open_writer(w);
+    return dw_test_open_writer(w);
 }
 
 START_TEST(thread_info_list_honours_declared_sizes)
 {
     uint8_t s[1024];
     size_t len = make_thread_info_list(s, sizeof s, 16, 80, 3, 3);
-    opened o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
+    dw_test_dump o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
     const dw_thread_info *ti;
     size_t n;
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_OK);
@@ -603,18 +564,18 @@ START_TEST(thread_info_list_honours_declared_sizes)
         ck_assert_uint_eq(ti[i].start_address, 0x401000 + i);
         ck_assert_uint_eq(ti[i].affinity, 0xf);
     }
-    close_opened(&o);
+    dw_test_close(&o);
 
     /* mdwriter's own (12-byte header, 64-byte entries). */
     mdw *w = mdw_new();
     mdw_add_thread_info(w, 0x55, 0x1, 0x1234, 0x7ff000, 0x3);
-    o = open_writer(w);
+    o = dw_test_open_writer(w);
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(ti[0].thread_id, 0x55);
     ck_assert_uint_eq(ti[0].create_time, 0x1234);
     ck_assert_uint_eq(ti[0].start_address, 0x7ff000);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -625,31 +586,31 @@ START_TEST(thread_info_list_bad_sizes_are_damage)
     size_t n;
     /* Entries smaller than MINIDUMP_THREAD_INFO. */
     size_t len = make_thread_info_list(s, sizeof s, 12, 40, 2, 2);
-    opened o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
+    dw_test_dump o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_ERR_DAMAGED);
     ck_assert_uint_eq(n, 0);
-    ck_assert(health_mentions(o.dump, "SizeOfEntry 40"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "SizeOfEntry 40"));
+    dw_test_close(&o);
     /* A header larger than the stream. */
     len = make_thread_info_list(s, sizeof s, 12, 64, 1, 1);
     mdw_patch_u32(s, len, 0, 4000);
     o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_ERR_DAMAGED);
-    ck_assert(health_mentions(o.dump, "SizeOfHeader 4000"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "SizeOfHeader 4000"));
+    dw_test_close(&o);
     /* More entries declared than present: the present ones are kept. */
     len = make_thread_info_list(s, sizeof s, 12, 72, 1000000, 2);
     o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, len);
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(ti[1].thread_id, 0x101);
-    ck_assert(health_mentions(o.dump, "1000000 entries"));
-    close_opened(&o);
+    ck_assert(dw_test_has_issue(o.dump, DW_TEST_ANY_STREAM, "1000000 entries"));
+    dw_test_close(&o);
     /* Too short for the header. */
     o = open_with_stream(DW_STREAM_THREAD_INFO_LIST, s, 8);
     ck_assert_int_eq(dw_dump_thread_infos(o.dump, &ti, &n), DW_ERR_TRUNCATED);
     ck_assert_uint_eq(n, 0);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -680,7 +641,7 @@ END_TEST
 /* An amd64 dump of a 32-bit process: TEB64 TLS slot 1 -> CPU area holding
  * {Flags, Machine} then an x86 context.  `capture_area` = 0 leaves the CPU
  * area out of the captured memory. */
-static opened make_wow64_dump(const mdw_regs *x86, int list_wow64, int capture_area)
+static dw_test_dump make_wow64_dump(const mdw_regs *x86, int list_wow64, int capture_area)
 {
     const uint64_t teb = 0x7efdb000, area = 0x1cfd20;
     mdw *w = mdw_new();
@@ -710,13 +671,13 @@ static opened make_wow64_dump(const mdw_regs *x86, int list_wow64, int capture_a
         free(tbuf);
         mdw_add_memory(w, area, cpu, sizeof cpu);
     }
-    return open_writer(w);
+    return dw_test_open_writer(w);
 }
 
 START_TEST(wow64_context_from_teb)
 {
     mdw_regs x86 = sample_regs(0x00770000);
-    opened o = make_wow64_dump(&x86, 1, 1);
+    dw_test_dump o = make_wow64_dump(&x86, 1, 1);
     ck_assert(dw_dump_is_wow64(o.dump));
     const dw_thread *t;
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 0x28cc, &t), DW_OK);
@@ -731,7 +692,7 @@ START_TEST(wow64_context_from_teb)
     /* The native context stays the 64-bit one. */
     ck_assert_int_eq(dw_thread_context(o.dump, t, &c), DW_OK);
     ck_assert_int_eq(c.arch, DW_ARCH_AMD64);
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 
@@ -740,18 +701,18 @@ START_TEST(wow64_absent_or_uncaptured_is_not_found)
     mdw_regs x86 = sample_regs(0x00770000);
     dw_context c;
     const dw_thread *t;
-    opened o = make_wow64_dump(&x86, 0, 1);
+    dw_test_dump o = make_wow64_dump(&x86, 0, 1);
     ck_assert(!dw_dump_is_wow64(o.dump));
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 0x28cc, &t), DW_OK);
     ck_assert_int_eq(dw_thread_wow64_context(o.dump, t, &c), DW_ERR_NOT_FOUND);
-    close_opened(&o);
+    dw_test_close(&o);
 
     o = make_wow64_dump(&x86, 1, 0);
     ck_assert(dw_dump_is_wow64(o.dump));
     ck_assert_int_eq(dw_dump_thread_by_id(o.dump, 0x28cc, &t), DW_OK);
     ck_assert_int_eq(dw_thread_wow64_context(o.dump, t, &c), DW_ERR_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(dw_dump_last_error(o.dump), "0x1cfd20"));
-    close_opened(&o);
+    dw_test_close(&o);
 }
 END_TEST
 

@@ -89,12 +89,8 @@ static void synth_walk(synth *s, const char *symdir, walk_result *out)
                           : mdw_context_amd64(s->w, &s->regs, 0x10000b, &ctx_size);
     mdw_add_thread(s->w, 1, 0, STACK_VA, s->stack, sizeof s->stack, ctx, ctx_size);
     mdw_add_memory(s->w, STACK_VA, s->stack, sizeof s->stack);
-    size_t size;
-    uint8_t *buf = mdw_finish(s->w, &size);
-    mdw_free(s->w);
-    dw_dump *d;
-    dw_error err;
-    ck_assert_int_eq(dw_dump_open_buffer(buf, size, NULL, &d, &err), DW_OK);
+    dw_test_dump td = dw_test_open_writer(s->w);
+    dw_dump *d = td.dump;
     dw_symbols *syms = NULL;
     dw_walk_options o = DW_WALK_OPTIONS_INIT;
     if (symdir) {
@@ -123,8 +119,7 @@ static void synth_walk(synth *s, const char *symdir, walk_result *out)
     dw_walker_free(w);
     if (syms)
         dw_symbols_free(syms);
-    dw_dump_close(d);
-    free(buf);
+    dw_test_close(&td);
 }
 
 static void assert_frame(const walk_result *r, size_t i, uint64_t ip, uint64_t sp, dw_trust trust,

@@ -11,24 +11,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dumpwalk/dumpwalk.h"
 
+#include "cli_common.h"
+
 #define EXIT_SOME_BAD 1
 #define EXIT_UNUSABLE 2
-#define MAX_DIRS 64
 /* The bar is redrawn at most this often (seconds). */
 #define PROGRESS_INTERVAL 0.1
 #define BAR_WIDTH 30
 
 typedef struct batch_cli {
-    const char *symbol_dirs[MAX_DIRS];
-    int symbol_dir_count;
-    const char *image_dirs[MAX_DIRS];
-    int image_dir_count;
+    dw_cli_dirs dirs;
     unsigned jobs;
     const char **paths; /* points into argv */
     size_t path_count;
@@ -79,14 +76,11 @@ static int parse_batch_args(int argc, char **argv, batch_cli *o)
         if (!strcmp(a, "--jobs") || !strcmp(a, "-j")) {
             if (!has_value || !parse_jobs(argv[++i], &o->jobs))
                 return batch_usage("--jobs needs a number from 1 to %s", "256");
-        } else if (!strcmp(a, "--symbols") || !strcmp(a, "--images")) {
-            int sym = a[2] == 's';
-            int *count = sym ? &o->symbol_dir_count : &o->image_dir_count;
+        } else if (dw_cli_is_dir_option(a)) {
             if (!has_value)
                 return batch_usage("%s needs a directory", a);
-            if (*count >= MAX_DIRS)
+            if (!dw_cli_add_dir(&o->dirs, a, argv[++i]))
                 return batch_usage("too many %s directories", a);
-            (sym ? o->symbol_dirs : o->image_dirs)[(*count)++] = argv[++i];
         } else if (!strcmp(a, "--")) {
             while (++i < argc)
                 o->paths[o->path_count++] = argv[i];
@@ -99,20 +93,6 @@ static int parse_batch_args(int argc, char **argv, batch_cli *o)
     if (o->path_count == 0)
         return batch_usage("%s", "no files or directories given");
     return -1;
-}
-
-static int dirs_exist(const char *option, const char *const *dirs, int count)
-{
-    for (int i = 0; i < count; i++) {
-        struct stat st;
-        int exists = stat(dirs[i], &st) == 0;
-        if (!exists || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "dumpwalk batch: %s %s: %s\n", option, dirs[i],
-                    exists ? "not a directory" : strerror(errno));
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static double monotonic_seconds(void)
@@ -144,32 +124,10 @@ static void draw_progress(const dw_batch_progress *p, void *ctx)
     fflush(stderr);
 }
 
-static dw_symbols *batch_symbols(const batch_cli *o)
+static int run_batch(const batch_cli *o, const dw_walk_options *walk)
 {
-    dw_symbols *syms;
-    if (dw_symbols_new(&syms) != DW_OK) {
-        fprintf(stderr, "dumpwalk batch: cannot create a symbol store: out of memory\n");
-        return NULL;
-    }
-    for (int i = 0; i < o->symbol_dir_count; i++) {
-        if (dw_symbols_add_dir(syms, o->symbol_dirs[i]) != DW_OK) {
-            fprintf(stderr, "dumpwalk batch: --symbols %s: %s\n", o->symbol_dirs[i],
-                    dw_symbols_last_error());
-            dw_symbols_free(syms);
-            return NULL;
-        }
-    }
-    return syms;
-}
-
-static int run_batch(const batch_cli *o, dw_symbols *syms)
-{
-    dw_walk_options walk = DW_WALK_OPTIONS_INIT;
-    walk.symbols = syms;
-    walk.image_dirs = o->image_dirs;
-    walk.image_dir_count = (size_t)o->image_dir_count;
     dw_batch_options bo = DW_BATCH_OPTIONS_INIT;
-    bo.walk = &walk;
+    bo.walk = walk;
     bo.jobs = o->jobs;
     progress_state ps = {0, 0};
     if (isatty(STDERR_FILENO)) {
@@ -199,16 +157,12 @@ int dw_cli_batch(int argc, char **argv)
 {
     batch_cli o;
     int rc = parse_batch_args(argc, argv, &o);
-    if (rc < 0 && (!dirs_exist("--symbols", o.symbol_dirs, o.symbol_dir_count) ||
-                   !dirs_exist("--images", o.image_dirs, o.image_dir_count)))
-        rc = EXIT_UNUSABLE;
     dw_symbols *syms = NULL;
-    /* No store without --symbols: modules then report no symbol flags, as
-     * `dumpwalk stack` does. */
-    if (rc < 0 && o.symbol_dir_count && !(syms = batch_symbols(&o)))
+    dw_walk_options walk;
+    if (rc < 0 && !dw_cli_walk_setup("dumpwalk batch", &o.dirs, &syms, &walk))
         rc = EXIT_UNUSABLE;
     if (rc < 0)
-        rc = run_batch(&o, syms);
+        rc = run_batch(&o, &walk);
     dw_symbols_free(syms);
     free(o.paths);
     return rc;

@@ -8,27 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "dumpwalk/dumpwalk.h"
 
 #include "cli_batch.h"
+#include "cli_common.h"
 
 #define EXIT_DAMAGED 1
 #define EXIT_UNUSABLE 2
 /* `callbacks` found a thread parked at ZwCallbackReturn (wins over 1: a CI
  * gate asks about the hang; damage is still reported on stderr). */
 #define EXIT_PARKED 3
-#define MAX_DIRS 64
 
 typedef struct cli_options {
     const char *command;
     const char *dump_path;
     int json;
-    const char *symbol_dirs[MAX_DIRS];
-    int symbol_dir_count;
-    const char *image_dirs[MAX_DIRS];
-    int image_dir_count;
+    dw_cli_dirs dirs;
     long long thread_id; /* -1: all */
 } cli_options;
 
@@ -70,14 +66,6 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_UNUSABLE;
 }
 
-static int add_dir(const char **dirs, int *count, const char *dir)
-{
-    if (*count >= MAX_DIRS)
-        return 0;
-    dirs[(*count)++] = dir;
-    return 1;
-}
-
 static int parse_thread_id(const char *s, long long *out)
 {
     char *end;
@@ -105,12 +93,10 @@ static int parse_args(int argc, char **argv, cli_options *o)
             return 0;
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
-        } else if (!strcmp(a, "--symbols") || !strcmp(a, "--images")) {
+        } else if (dw_cli_is_dir_option(a)) {
             if (!has_value)
                 return usage_error("%s needs a directory", a);
-            int ok = a[2] == 's' ? add_dir(o->symbol_dirs, &o->symbol_dir_count, argv[++i])
-                                 : add_dir(o->image_dirs, &o->image_dir_count, argv[++i]);
-            if (!ok)
+            if (!dw_cli_add_dir(&o->dirs, a, argv[++i]))
                 return usage_error("too many %s directories", a);
         } else if (!strcmp(a, "--thread")) {
             if (!has_value || !parse_thread_id(argv[++i], &o->thread_id))
@@ -190,54 +176,12 @@ static int run_report(const cli_options *o, dw_report_section section)
     return rc;
 }
 
-/* A misspelt --symbols or --images directory would silently give an
- * unsymbolized walk, so it is a usage error. */
-static int check_dirs(const char *option, const char *const *dirs, int count)
-{
-    for (int i = 0; i < count; i++) {
-        struct stat st;
-        int exists = stat(dirs[i], &st) == 0;
-        if (!exists || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "dumpwalk: %s %s: %s\n", option, dirs[i],
-                    exists ? "not a directory" : strerror(errno));
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* A symbol store over the --symbols directories; NULL (and a message) when
- * one cannot be used. */
-static dw_symbols *open_symbols(const cli_options *o)
-{
-    dw_symbols *syms;
-    if (dw_symbols_new(&syms) != DW_OK) {
-        fprintf(stderr, "dumpwalk: cannot create a symbol store: out of memory\n");
-        return NULL;
-    }
-    for (int i = 0; i < o->symbol_dir_count; i++) {
-        if (dw_symbols_add_dir(syms, o->symbol_dirs[i]) != DW_OK) {
-            fprintf(stderr, "dumpwalk: --symbols %s: %s\n", o->symbol_dirs[i],
-                    dw_symbols_last_error());
-            dw_symbols_free(syms);
-            return NULL;
-        }
-    }
-    return syms;
-}
-
 static int run_stack(const cli_options *o)
 {
-    if (!check_dirs("--symbols", o->symbol_dirs, o->symbol_dir_count) ||
-        !check_dirs("--images", o->image_dirs, o->image_dir_count))
+    dw_symbols *syms;
+    dw_walk_options walk;
+    if (!dw_cli_walk_setup("dumpwalk", &o->dirs, &syms, &walk))
         return EXIT_UNUSABLE;
-    dw_symbols *syms = NULL;
-    if (o->symbol_dir_count && !(syms = open_symbols(o)))
-        return EXIT_UNUSABLE;
-    dw_walk_options walk = DW_WALK_OPTIONS_INIT;
-    walk.symbols = syms;
-    walk.image_dirs = o->image_dirs;
-    walk.image_dir_count = (size_t)o->image_dir_count;
     dw_stack_report_options ro = DW_STACK_REPORT_OPTIONS_INIT;
     ro.walk = &walk;
     if (o->thread_id >= 0) {
@@ -262,16 +206,10 @@ static int run_stack(const cli_options *o)
 
 static int run_callbacks(const cli_options *o)
 {
-    if (!check_dirs("--symbols", o->symbol_dirs, o->symbol_dir_count) ||
-        !check_dirs("--images", o->image_dirs, o->image_dir_count))
+    dw_symbols *syms;
+    dw_walk_options walk;
+    if (!dw_cli_walk_setup("dumpwalk", &o->dirs, &syms, &walk))
         return EXIT_UNUSABLE;
-    dw_symbols *syms = NULL;
-    if (o->symbol_dir_count && !(syms = open_symbols(o)))
-        return EXIT_UNUSABLE;
-    dw_walk_options walk = DW_WALK_OPTIONS_INIT;
-    walk.symbols = syms;
-    walk.image_dirs = o->image_dirs;
-    walk.image_dir_count = (size_t)o->image_dir_count;
     dw_dump *dump;
     int rc = EXIT_UNUSABLE;
     if (open_dump(o, &dump)) {

@@ -173,12 +173,12 @@ run_target() {
     d="$work/$t"
     mkdir -p "$d/corpus" "$d/crashes"
     # -rss_limit_mb: a harness that allocates out of proportion to its input
-    # is a finding too.  -timeout: one input running 10 s is a hang.  Fork
-    # mode with -ignore_crashes: a finding is saved and fuzzing goes on, so
-    # one bug does not hide the next.
+    # is a finding too.  -timeout: one input running 20 s is a hang (generous:
+    # the runs share the machine).  Fork mode with -ignore_crashes: a finding
+    # is saved and fuzzing goes on, so one bug does not hide the next.
     LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     nice -n 10 "$build/tests/fuzz/$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
-        -ignore_ooms=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -ignore_ooms=1 -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
         -max_len=1048576 -artifact_prefix="$d/crashes/" "$d/corpus" "$d/seeds" \
         >"$d/fuzz.log" 2>&1 || true
     summarize "$t"

@@ -1063,7 +1063,12 @@ static int binary(expr_eval *x, uint8_t op)
         r = b >= 64 ? 0 : a >> b;
         break;
     case OP_SHRA:
-        r = (uint64_t)(b >= 64 ? (sa < 0 ? -1 : 0) : sa >> b);
+        /* Sign-extending shift done on the unsigned value: >> of a negative
+         * signed value is implementation-defined in C. */
+        if (b >= 64)
+            r = sa < 0 ? UINT64_MAX : 0;
+        else
+            r = sa < 0 ? ~(~a >> b) : a >> b;
         break;
     case OP_XOR:
         r = a ^ b;

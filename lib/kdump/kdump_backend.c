@@ -615,6 +615,21 @@ static dw_status open_context(dw_dump *dump, kd_state *s, const char *path, dw_e
     return DW_OK;
 }
 
+/* libkdumpfile translates kernel virtual addresses only once it is told
+ * the dump's OS (KDUMP_ATTR_OSTYPE): without it libaddrxlat 0.5.1 cannot
+ * tell 4- from 5-level paging ("Cannot determine 5-level paging") and every
+ * KDUMP_KVADDR read fails.  Setting it makes libkdumpfile check the utsname
+ * at SYMBOL(init_uts_ns); when that fails reads still work, so it is
+ * reported, not fatal. */
+static void set_linux_os_type(dw_dump *dump, kd_state *s)
+{
+    kdump_attr_t attr = {.type = KDUMP_STRING, .val.string = "linux"};
+    if (s->kd->set_attr(s->ctx, KDUMP_ATTR_OSTYPE, &attr) != KDUMP_OK)
+        dw_damage(dump, 0, 0, DW_ERR_DAMAGED,
+                  "kernel dump: libkdumpfile's Linux address translation set-up: %s",
+                  s->kd->get_err(s->ctx));
+}
+
 static void fill_header(dw_dump *dump, kd_state *s)
 {
     dw_header *h = &dump->header;
@@ -699,5 +714,7 @@ dw_status dw_backend_open(dw_dump *dump, const char *path, dw_error *err)
     /* diskdump/kdump files are kernel dumps; an ELF core is one when it
      * carries VMCOREINFO (an ELF vmcore), else it is a process core. */
     s->kernel = !s->is_elf || s->elf.has_vmcoreinfo;
+    if (s->kernel)
+        set_linux_os_type(dump, s);
     return fill_all(dump, s);
 }

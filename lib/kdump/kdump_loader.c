@@ -42,6 +42,7 @@ int dw_kdumpfile_load(const char *soname, dw_kdumpfile *out, char *why, size_t c
         resolve(lib, "kdump_get_err", &out->get_err, why, cap) &&
         resolve(lib, "kdump_open_fdset", &out->open_fdset, why, cap) &&
         resolve(lib, "kdump_get_typed_attr", &out->get_typed_attr, why, cap) &&
+        resolve(lib, "kdump_set_attr", &out->set_attr, why, cap) &&
         resolve(lib, "kdump_read", &out->read, why, cap))
         return 1;
     memset(out, 0, sizeof *out);

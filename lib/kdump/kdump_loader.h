@@ -7,8 +7,9 @@
  * when the backend is first needed; its functions are called through the
  * table below.  The table holds the exported functions the backend uses: the
  * header's inline helpers (kdump_open_fd, kdump_get_number_attr,
- * kdump_get_string_attr) wrap kdump_open_fdset and kdump_get_typed_attr,
- * which is why those two are here instead. */
+ * kdump_get_string_attr, kdump_set_string_attr) wrap kdump_open_fdset,
+ * kdump_get_typed_attr and kdump_set_attr, which is why those are here
+ * instead. */
 #ifndef DW_KDUMP_KDUMP_LOADER_H
 #define DW_KDUMP_KDUMP_LOADER_H
 
@@ -32,6 +33,7 @@ typedef struct dw_kdumpfile {
     const char *(*get_err)(kdump_ctx_t *ctx);
     kdump_status (*open_fdset)(kdump_ctx_t *ctx, unsigned nfds, const int *fds);
     kdump_status (*get_typed_attr)(kdump_ctx_t *ctx, const char *key, kdump_attr_t *valp);
+    kdump_status (*set_attr)(kdump_ctx_t *ctx, const char *key, const kdump_attr_t *valp);
     kdump_status (*read)(kdump_ctx_t *ctx, kdump_addrspace_t as, kdump_addr_t addr, void *buffer,
                          size_t *plength);
 } dw_kdumpfile;

@@ -247,6 +247,22 @@ dw_status dw_find_stream(dw_dump *dump, uint32_t type, dw_reader *out, uint32_t 
                    dw_stream_type_name(type) ? dw_stream_type_name(type) : "requested");
 }
 
+dw_status dw_find_record_stream(dw_dump *dump, uint32_t type, size_t record_size,
+                                const char *record, const char *consequence, dw_reader *out,
+                                uint32_t *rva)
+{
+    uint32_t at = 0;
+    if (dw_find_stream(dump, type, out, &at) == DW_ERR_NOT_FOUND)
+        return DW_ERR_NOT_FOUND;
+    if (rva)
+        *rva = at;
+    if (out->size < record_size)
+        return dw_damage(dump, type, at, DW_ERR_TRUNCATED, "%s: stream holds %zu bytes, %s needs %zu%s",
+                         dw_stream_type_name(type), out->size, record, record_size,
+                         consequence ? consequence : "");
+    return DW_OK;
+}
+
 dw_status dw_dump_stream_bytes(dw_dump *dump, uint32_t type, const uint8_t **data, size_t *size)
 {
     dw_reader r;
@@ -321,6 +337,43 @@ dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, 
     }
     *count = usable;
     *records = dw_reader_sub_clamped(stream, start, (uint64_t)usable * elem_size);
+    return st;
+}
+
+dw_status dw_sized_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, uint32_t rva,
+                               const dw_sized_list_spec *spec, uint32_t *header_size,
+                               uint32_t *entry_size, uint64_t *count)
+{
+    const char *name = dw_stream_type_name(type);
+    uint64_t declared = 0;
+    uint32_t declared32 = 0;
+    *header_size = *entry_size = 0;
+    *count = 0;
+    dw_peek_u32(stream, 0, header_size);
+    dw_peek_u32(stream, 4, entry_size);
+    if (spec->count_is_u64)
+        dw_peek_u64(stream, 8, &declared);
+    else if (dw_peek_u32(stream, 8, &declared32))
+        declared = declared32;
+    if (stream->size < spec->min_header || *header_size < spec->min_header ||
+        *header_size > stream->size || *entry_size < spec->min_entry)
+        return dw_damage(dump, type, rva, DW_ERR_DAMAGED,
+                         "%s: header (SizeOfHeader %u, %s %u) does not fit a %zu-byte stream",
+                         name, *header_size, spec->entry_field, *entry_size, stream->size);
+    uint64_t room = (stream->size - *header_size) / *entry_size;
+    dw_status st = DW_OK;
+    *count = declared;
+    if (declared > room) {
+        *count = room;
+        st = dw_damage(dump, type, rva, DW_ERR_TRUNCATED, "%s: %llu %s declared but stream holds %llu",
+                       name, (unsigned long long)declared, spec->noun, (unsigned long long)room);
+    }
+    if (*count > spec->cap) {
+        *count = spec->cap;
+        st = dw_damage(dump, type, rva, DW_ERR_LIMIT,
+                       "%s: %llu %s exceed the limit of %llu; the rest are ignored", name,
+                       (unsigned long long)declared, spec->noun, (unsigned long long)spec->cap);
+    }
     return st;
 }
 

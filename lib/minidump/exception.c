@@ -24,13 +24,11 @@ static dw_status parse_exception(dw_dump *dump)
 {
     dw_reader r;
     uint32_t rva = 0;
-    if (dw_find_stream(dump, DW_STREAM_EXCEPTION, &r, &rva) == DW_ERR_NOT_FOUND)
-        return DW_ERR_NOT_FOUND;
-    if (r.size < EXCEPTION_STREAM_SIZE)
-        return dw_damage(dump, DW_STREAM_EXCEPTION, rva, DW_ERR_TRUNCATED,
-                         "Exception: stream holds %zu bytes, MINIDUMP_EXCEPTION_STREAM needs %d; "
-                         "the crash record is unusable",
-                         r.size, EXCEPTION_STREAM_SIZE);
+    dw_status st = dw_find_record_stream(dump, DW_STREAM_EXCEPTION, EXCEPTION_STREAM_SIZE,
+                                         "MINIDUMP_EXCEPTION_STREAM",
+                                         "; the crash record is unusable", &r, &rva);
+    if (st != DW_OK)
+        return st;
     dw_exception *e = &dump->exception;
     memset(e, 0, sizeof *e);
     e->thread_id = dw_read_u32(&r);

@@ -55,52 +55,27 @@ static void read_handle(dw_dump *dump, dw_reader d, uint32_t desc_size, size_t i
     h->object_name = handle_string(dump, name_rva, index, "object name");
 }
 
-static dw_status handle_layout(dw_dump *dump, const dw_reader *stream, uint32_t rva,
-                               uint32_t *header_size, uint32_t *desc_size, uint32_t *count)
-{
-    uint32_t declared = 0;
-    *header_size = *desc_size = *count = 0;
-    dw_peek_u32(stream, 0, header_size);
-    dw_peek_u32(stream, 4, desc_size);
-    dw_peek_u32(stream, 8, &declared);
-    if (stream->size < HANDLE_MIN_HEADER || *header_size < HANDLE_MIN_HEADER ||
-        *header_size > stream->size || *desc_size < HANDLE_DESCRIPTOR_V1)
-        return dw_damage(dump, DW_STREAM_HANDLE_DATA, rva, DW_ERR_DAMAGED,
-                         "HandleData: header (SizeOfHeader %u, SizeOfDescriptor %u) does not "
-                         "fit a %zu-byte stream",
-                         *header_size, *desc_size, stream->size);
-    uint64_t room = (stream->size - *header_size) / *desc_size;
-    dw_status st = DW_OK;
-    *count = declared;
-    if (declared > room) {
-        *count = (uint32_t)room;
-        st = dw_damage(dump, DW_STREAM_HANDLE_DATA, rva, DW_ERR_TRUNCATED,
-                       "HandleData: %u descriptors declared but stream holds %llu", declared,
-                       (unsigned long long)room);
-    }
-    if (*count > DW_MAX_HANDLES) {
-        *count = DW_MAX_HANDLES;
-        st = dw_damage(dump, DW_STREAM_HANDLE_DATA, rva, DW_ERR_LIMIT,
-                       "HandleData: %u descriptors exceed the limit of %d; the rest are ignored",
-                       declared, DW_MAX_HANDLES);
-    }
-    return st;
-}
+static const dw_sized_list_spec handle_list = {
+    HANDLE_MIN_HEADER, HANDLE_DESCRIPTOR_V1, 0, DW_MAX_HANDLES, "SizeOfDescriptor", "descriptors",
+};
 
 static dw_status parse_handles(dw_dump *dump)
 {
     dw_reader stream;
-    uint32_t rva = 0, header_size, desc_size, count;
+    uint32_t rva = 0, header_size, desc_size;
+    uint64_t count;
     dw_status st = dw_find_stream(dump, DW_STREAM_HANDLE_DATA, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return st;
-    dw_status lst = handle_layout(dump, &stream, rva, &header_size, &desc_size, &count);
+    dw_status lst = dw_sized_list_header(dump, DW_STREAM_HANDLE_DATA, &stream, rva, &handle_list,
+                                         &header_size, &desc_size, &count);
     if (count == 0 && lst != DW_OK)
         return lst;
     dump->handles = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_handle));
     if (!dump->handles)
-        return dw_fail(dump, DW_ERR_NOMEM, "HandleData: out of memory for %u handles", count);
-    for (uint32_t i = 0; i < count; i++) {
+        return dw_fail(dump, DW_ERR_NOMEM, "HandleData: out of memory for %llu handles",
+                       (unsigned long long)count);
+    for (uint64_t i = 0; i < count; i++) {
         uint64_t at = header_size + (uint64_t)i * desc_size;
         read_handle(dump, dw_reader_sub_clamped(&stream, at, desc_size), desc_size, i,
                     &dump->handles[i]);

@@ -128,6 +128,16 @@ dw_status dw_damage(dw_dump *dump, uint32_t stream_type, uint64_t offset, dw_sta
  * the file is clamped: DW_ERR_TRUNCATED, with *out over what exists. */
 dw_status dw_find_stream(dw_dump *dump, uint32_t type, dw_reader *out, uint32_t *rva);
 
+/* The stream of `type` for a parser that reads a fixed record at its start
+ * (MINIDUMP_EXCEPTION_STREAM, MINIDUMP_SYSTEM_INFO, ...).  DW_ERR_NOT_FOUND
+ * when absent; a stream shorter than `record_size` is damage reported as
+ * "<Stream>: stream holds N bytes, <record> needs M<consequence>" and
+ * DW_ERR_TRUNCATED.  DW_OK otherwise, even when the stream was clamped to
+ * the file: the directory reported that. */
+dw_status dw_find_record_stream(dw_dump *dump, uint32_t type, size_t record_size,
+                                const char *record, const char *consequence, dw_reader *out,
+                                uint32_t *rva);
+
 /* Reader over [rva, rva+size) of the file; ok=0 if out of bounds. */
 dw_reader dw_file_window(const dw_dump *dump, uint64_t rva, uint64_t size, int *ok);
 
@@ -146,6 +156,28 @@ dw_status dw_lazy_run(dw_dump *dump, dw_lazy *slot, dw_parse_fn parse);
 dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, uint32_t rva,
                          size_t header_size, size_t elem_size, uint64_t cap, uint32_t *count,
                          dw_reader *records);
+
+/* Lists whose header declares its own sizes so later versions can grow both
+ * (MINIDUMP_HANDLE_DATA_STREAM, MINIDUMP_MEMORY_INFO_LIST,
+ * MINIDUMP_UNLOADED_MODULE_LIST): SizeOfHeader u32, SizeOf<entry> u32, then
+ * the entry count at offset 8, u32 or u64. */
+typedef struct dw_sized_list_spec {
+    uint32_t min_header;     /* the header of the version this code reads */
+    uint32_t min_entry;      /* the entry of that version: the fields read */
+    int count_is_u64;        /* NumberOfEntries is a u64 (MemoryInfoList) */
+    uint64_t cap;            /* resource cap on the count */
+    const char *entry_field; /* "SizeOfEntry" or "SizeOfDescriptor", for messages */
+    const char *noun;        /* "entries" or "descriptors", for messages */
+} dw_sized_list_spec;
+
+/* Read and check a sized list header.  A header that does not fit the
+ * stream, or an entry size below spec->min_entry, is DW_ERR_DAMAGED with
+ * *count 0; a count the stream cannot hold, or above the cap, is cut down
+ * and reported (DW_ERR_TRUNCATED, DW_ERR_LIMIT).  Entry i then starts at
+ * *header_size + i * *entry_size, inside the stream. */
+dw_status dw_sized_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, uint32_t rva,
+                               const dw_sized_list_spec *spec, uint32_t *header_size,
+                               uint32_t *entry_size, uint64_t *count);
 
 /* Source management (source.c). */
 dw_status dw_source_open_path(const char *path, uint64_t max_inflated, dw_source *src,

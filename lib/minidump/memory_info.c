@@ -62,38 +62,9 @@ const char *dw_memory_protect_string(uint32_t protect, char *buf, size_t buf_siz
     return buf;
 }
 
-static dw_status info_layout(dw_dump *dump, const dw_reader *stream, uint32_t rva,
-                             uint32_t *header_size, uint32_t *entry_size, uint64_t *count)
-{
-    uint64_t declared = 0;
-    *header_size = *entry_size = 0;
-    *count = 0;
-    dw_peek_u32(stream, 0, header_size);
-    dw_peek_u32(stream, 4, entry_size);
-    dw_peek_u64(stream, 8, &declared);
-    if (stream->size < INFO_LIST_MIN_HEADER || *header_size < INFO_LIST_MIN_HEADER ||
-        *header_size > stream->size || *entry_size < INFO_MIN_ENTRY)
-        return dw_damage(dump, DW_STREAM_MEMORY_INFO_LIST, rva, DW_ERR_DAMAGED,
-                         "MemoryInfoList: header (SizeOfHeader %u, SizeOfEntry %u) does not fit "
-                         "a %zu-byte stream",
-                         *header_size, *entry_size, stream->size);
-    uint64_t room = (stream->size - *header_size) / *entry_size;
-    dw_status st = DW_OK;
-    *count = declared;
-    if (declared > room) {
-        *count = room;
-        st = dw_damage(dump, DW_STREAM_MEMORY_INFO_LIST, rva, DW_ERR_TRUNCATED,
-                       "MemoryInfoList: %llu entries declared but stream holds %llu",
-                       (unsigned long long)declared, (unsigned long long)room);
-    }
-    if (*count > DW_MAX_MEMORY_RANGES) {
-        *count = DW_MAX_MEMORY_RANGES;
-        st = dw_damage(dump, DW_STREAM_MEMORY_INFO_LIST, rva, DW_ERR_LIMIT,
-                       "MemoryInfoList: %llu entries exceed the limit of %d",
-                       (unsigned long long)declared, DW_MAX_MEMORY_RANGES);
-    }
-    return st;
-}
+static const dw_sized_list_spec info_list = {
+    INFO_LIST_MIN_HEADER, INFO_MIN_ENTRY, 1, DW_MAX_MEMORY_RANGES, "SizeOfEntry", "entries",
+};
 
 static void read_info(dw_reader entry, dw_memory_info *info)
 {
@@ -125,7 +96,8 @@ static dw_status parse_memory_infos(dw_dump *dump)
     dw_status st = dw_find_stream(dump, DW_STREAM_MEMORY_INFO_LIST, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return st;
-    dw_status lst = info_layout(dump, &stream, rva, &header_size, &entry_size, &count);
+    dw_status lst = dw_sized_list_header(dump, DW_STREAM_MEMORY_INFO_LIST, &stream, rva,
+                                         &info_list, &header_size, &entry_size, &count);
     if (count == 0 && lst != DW_OK)
         return lst;
     dump->memory_infos = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_memory_info));

@@ -336,37 +336,9 @@ const dw_module *dw_dump_main_module(dw_dump *dump)
 /* MINIDUMP_UNLOADED_MODULE_LIST: SizeOfHeader, SizeOfEntry, NumberOfEntries;
  * the declared sizes let later versions grow both, so records are stepped by
  * SizeOfEntry and only the fields we know are read. */
-static dw_status unloaded_layout(dw_dump *dump, const dw_reader *stream, uint32_t rva,
-                                 dw_reader *records, uint32_t *entry_size, uint32_t *count)
-{
-    uint32_t header_size = 0, declared = 0;
-    dw_peek_u32(stream, 0, &header_size);
-    dw_peek_u32(stream, 4, entry_size);
-    dw_peek_u32(stream, 8, &declared);
-    if (stream->size < UNLOADED_MIN_HEADER || header_size < UNLOADED_MIN_HEADER ||
-        header_size > stream->size || *entry_size < UNLOADED_MIN_ENTRY)
-        return dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_DAMAGED,
-                         "UnloadedModuleList: header (SizeOfHeader %u, SizeOfEntry %u) does not "
-                         "fit a %zu-byte stream",
-                         header_size, *entry_size, stream->size);
-    uint64_t room = (stream->size - header_size) / *entry_size;
-    *count = declared;
-    dw_status st = DW_OK;
-    if (declared > room) {
-        *count = (uint32_t)room;
-        st = dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_TRUNCATED,
-                       "UnloadedModuleList: %u entries declared but stream holds %llu", declared,
-                       (unsigned long long)room);
-    }
-    if (*count > DW_MAX_MODULES) {
-        *count = DW_MAX_MODULES;
-        st = dw_damage(dump, DW_STREAM_UNLOADED_MODULE_LIST, rva, DW_ERR_LIMIT,
-                       "UnloadedModuleList: %u entries exceed the limit of %d", declared,
-                       DW_MAX_MODULES);
-    }
-    *records = dw_reader_sub_clamped(stream, header_size, (uint64_t)*count * *entry_size);
-    return st;
-}
+static const dw_sized_list_spec unloaded_list = {
+    UNLOADED_MIN_HEADER, UNLOADED_MIN_ENTRY, 0, DW_MAX_MODULES, "SizeOfEntry", "entries",
+};
 
 static void read_unloaded(dw_dump *dump, dw_reader entry, size_t index, dw_unloaded_module *u)
 {
@@ -387,20 +359,23 @@ static void read_unloaded(dw_dump *dump, dw_reader entry, size_t index, dw_unloa
 
 static dw_status parse_unloaded(dw_dump *dump)
 {
-    dw_reader stream, records;
-    uint32_t rva = 0, entry_size = 0, count = 0;
+    dw_reader stream;
+    uint32_t rva = 0, header_size, entry_size;
+    uint64_t count;
     dw_status st = dw_find_stream(dump, DW_STREAM_UNLOADED_MODULE_LIST, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return st;
-    dw_status layout_st = unloaded_layout(dump, &stream, rva, &records, &entry_size, &count);
+    dw_status layout_st = dw_sized_list_header(dump, DW_STREAM_UNLOADED_MODULE_LIST, &stream, rva,
+                                               &unloaded_list, &header_size, &entry_size, &count);
     if (count == 0 && layout_st != DW_OK)
         return layout_st;
     dump->unloaded = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_unloaded_module));
     if (!dump->unloaded)
-        return dw_fail(dump, DW_ERR_NOMEM, "UnloadedModuleList: out of memory for %u entries",
-                       count);
-    for (uint32_t i = 0; i < count; i++) {
-        dw_reader entry = dw_reader_sub_clamped(&records, (uint64_t)i * entry_size, entry_size);
+        return dw_fail(dump, DW_ERR_NOMEM, "UnloadedModuleList: out of memory for %llu entries",
+                       (unsigned long long)count);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t at = header_size + i * entry_size; /* count <= room keeps this in the stream */
+        dw_reader entry = dw_reader_sub_clamped(&stream, at, entry_size);
         read_unloaded(dump, entry, i, &dump->unloaded[i]);
     }
     dump->unloaded_count = count;

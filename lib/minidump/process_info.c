@@ -41,13 +41,10 @@
 static dw_status parse_breakpad_info(dw_dump *dump)
 {
     dw_reader r;
-    uint32_t rva = 0;
-    if (dw_find_stream(dump, DW_STREAM_BREAKPAD_INFO, &r, &rva) == DW_ERR_NOT_FOUND)
-        return DW_ERR_NOT_FOUND;
-    if (r.size < BREAKPAD_INFO_SIZE)
-        return dw_damage(dump, DW_STREAM_BREAKPAD_INFO, rva, DW_ERR_TRUNCATED,
-                         "BreakpadInfo: stream holds %zu bytes, MDRawBreakpadInfo needs %d", r.size,
-                         BREAKPAD_INFO_SIZE);
+    dw_status st = dw_find_record_stream(dump, DW_STREAM_BREAKPAD_INFO, BREAKPAD_INFO_SIZE,
+                                         "MDRawBreakpadInfo", NULL, &r, NULL);
+    if (st != DW_OK)
+        return st;
     dw_breakpad_info *bi = &dump->breakpad_info;
     bi->validity = dw_read_u32(&r);
     bi->dump_thread_id = dw_read_u32(&r);
@@ -302,13 +299,10 @@ static dw_status read_crashpad_modules(dw_dump *dump, location loc)
 static dw_status parse_crashpad_info(dw_dump *dump)
 {
     dw_reader r;
-    uint32_t rva = 0;
-    if (dw_find_stream(dump, DW_STREAM_CRASHPAD_INFO, &r, &rva) == DW_ERR_NOT_FOUND)
-        return DW_ERR_NOT_FOUND;
-    if (r.size < CRASHPAD_INFO_MIN_SIZE)
-        return dw_damage(dump, DW_STREAM_CRASHPAD_INFO, rva, DW_ERR_TRUNCATED,
-                         "CrashpadInfo: stream holds %zu bytes, MinidumpCrashpadInfo needs %d",
-                         r.size, CRASHPAD_INFO_MIN_SIZE);
+    dw_status found = dw_find_record_stream(dump, DW_STREAM_CRASHPAD_INFO, CRASHPAD_INFO_MIN_SIZE,
+                                            "MinidumpCrashpadInfo", NULL, &r, NULL);
+    if (found != DW_OK)
+        return found;
     dw_crashpad_info *ci = &dump->crashpad_info;
     memset(ci, 0, sizeof *ci);
     ci->version = dw_read_u32(&r);
@@ -367,13 +361,10 @@ static const char *read_wchar_field(dw_dump *dump, dw_reader *r)
 static dw_status parse_assertion(dw_dump *dump)
 {
     dw_reader r;
-    uint32_t rva = 0;
-    if (dw_find_stream(dump, DW_STREAM_ASSERTION_INFO, &r, &rva) == DW_ERR_NOT_FOUND)
-        return DW_ERR_NOT_FOUND;
-    if (r.size < ASSERTION_INFO_SIZE)
-        return dw_damage(dump, DW_STREAM_ASSERTION_INFO, rva, DW_ERR_TRUNCATED,
-                         "AssertionInfo: stream holds %zu bytes, MDRawAssertionInfo needs %d",
-                         r.size, ASSERTION_INFO_SIZE);
+    dw_status st = dw_find_record_stream(dump, DW_STREAM_ASSERTION_INFO, ASSERTION_INFO_SIZE,
+                                         "MDRawAssertionInfo", NULL, &r, NULL);
+    if (st != DW_OK)
+        return st;
     dw_assertion_info *a = &dump->assertion;
     a->expression = read_wchar_field(dump, &r);
     a->function = read_wchar_field(dump, &r);

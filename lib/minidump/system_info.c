@@ -152,14 +152,11 @@ static dw_status parse_system_info(dw_dump *dump)
         return dump->backend_status->system_info;
     dw_reader r;
     uint32_t rva = 0;
-    dw_status st = dw_find_stream(dump, DW_STREAM_SYSTEM_INFO, &r, &rva);
-    if (st == DW_ERR_NOT_FOUND)
+    dw_status st = dw_find_record_stream(dump, DW_STREAM_SYSTEM_INFO, SYSTEM_INFO_SIZE,
+                                         "MINIDUMP_SYSTEM_INFO", "; CPU and OS are unknown", &r,
+                                         &rva);
+    if (st != DW_OK)
         return st;
-    if (r.size < SYSTEM_INFO_SIZE)
-        return dw_damage(dump, DW_STREAM_SYSTEM_INFO, rva, DW_ERR_TRUNCATED,
-                         "SystemInfo: stream holds %zu bytes, MINIDUMP_SYSTEM_INFO needs %d; "
-                         "CPU and OS are unknown",
-                         r.size, SYSTEM_INFO_SIZE);
     dw_system_info *si = &dump->system_info;
     memset(si, 0, sizeof *si);
     si->processor_architecture = dw_read_u16(&r);

@@ -21,20 +21,6 @@ static const unsigned saved_x86[] = {DW_X86_EBX, DW_X86_EBP, DW_X86_ESI, DW_X86_
 static const unsigned saved_x64[] = {DW_AMD64_RBX, DW_AMD64_RBP, DW_AMD64_RSI, DW_AMD64_RDI,
                                      DW_AMD64_R12, DW_AMD64_R13, DW_AMD64_R14, DW_AMD64_R15};
 
-static int read_mem(void *ctx, uint64_t addr, unsigned size, uint64_t *value)
-{
-    dw_walker *w = ctx;
-    uint8_t b[8];
-    size_t got = 0;
-    if (size > sizeof b || dw_memory_read(w->dump, addr, b, size, &got) != DW_OK || got != size)
-        return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *value = v;
-    return 1;
-}
-
 /* General registers of the walk's architecture, the ones CFI names. */
 static unsigned gpr_count(const dw_walker *w)
 {
@@ -90,7 +76,7 @@ dw_status dw_rule_cfi(dw_walker *w, const dw_frame *callee, dw_context *caller, 
         return DW_ERR_NOT_FOUND;
     dw_regset in, out;
     regset_from_context(w, &callee->context, &in);
-    if (dw_cfi_unwind(&rules, &in, dw_walker_word(w), read_mem, w, &out, NULL, 0) != DW_OK)
+    if (dw_cfi_unwind(&rules, &in, dw_walker_word(w), dw_walker_read_value, w, &out, NULL, 0) != DW_OK)
         return DW_ERR_NOT_FOUND;
     carry_callee_saved(w, &callee->context, caller);
     context_from_regset(w, &out, caller);

@@ -61,20 +61,6 @@ static size_t read_module(void *ctx, uint64_t rva, void *buf, size_t len)
     return dw_walker_read_code(c->walker, c->base + rva, buf, len);
 }
 
-static int read_stack(void *ctx, uint64_t addr, unsigned size, uint64_t *value)
-{
-    dw_walker *w = ctx;
-    uint8_t b[8];
-    size_t got = 0;
-    if (size > sizeof b || dw_memory_read(w->dump, addr, b, size, &got) != DW_OK || got != size)
-        return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *value = v;
-    return 1;
-}
-
 /* The module's .eh_frame, located on first use; NULL when it has none. */
 static const dw_ehframe *module_ehframe(dw_walker *w, const dw_module *m, dw_module_cache *c)
 {
@@ -154,7 +140,7 @@ dw_status dw_rule_ehframe(dw_walker *w, const dw_frame *callee, dw_context *call
     reg_map map = map_of(w);
     dw_eh_regs in, out;
     regs_from_context(&map, &callee->context, &in);
-    if (dw_ehframe_unwind(eh, &row, &in, read_stack, w, &out) != DW_OK ||
+    if (dw_ehframe_unwind(eh, &row, &in, dw_walker_read_value, w, &out) != DW_OK ||
         !fill_caller(&map, &row, &callee->context, &out, caller))
         return DW_ERR_NOT_FOUND;
     if (row.signal_frame) {

@@ -36,24 +36,10 @@
 #define RA_ADJUST_WORDS 3
 #define RA_RESCAN_WORDS 40
 
-static int read_mem(void *ctx, uint64_t addr, unsigned size, uint64_t *value)
-{
-    dw_walker *w = ctx;
-    uint8_t b[8];
-    size_t got = 0;
-    if (size > sizeof b || dw_memory_read(w->dump, addr, b, size, &got) != DW_OK || got != size)
-        return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *value = v;
-    return 1;
-}
-
 static int read32(dw_walker *w, uint64_t addr, uint32_t *out)
 {
     uint64_t v;
-    if (addr > 0xfffffffcu || !read_mem(w, addr, 4, &v))
+    if (addr > 0xfffffffcu || !dw_walker_read_value(w, addr, 4, &v))
         return 0;
     *out = (uint32_t)v;
     return 1;
@@ -270,7 +256,7 @@ dw_status dw_rule_win(dw_walker *w, const dw_frame *callee, dw_context *caller, 
     if (rec.has_program) {
         dw_win_input in;
         win_input(&s, &in);
-        st = dw_win_eval(&rec, &in, read_mem, w, &out, NULL, 0);
+        st = dw_win_eval(&rec, &in, dw_walker_read_value, w, &out, NULL, 0);
     } else {
         st = eval_fpo(w, &s, &out);
     }

@@ -98,6 +98,22 @@ unsigned dw_walker_fp_reg(const dw_walker *w);
 
 /* Read a pointer-sized little-endian word from dump memory; 1 on success. */
 int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out);
+/* Read `size` (at most 8) bytes of dump memory at addr as a little-endian
+ * value; 1 on success.  The memory callback the STACK CFI, STACK WIN and
+ * .eh_frame evaluators take, with the walker as ctx. */
+static inline int dw_walker_read_value(void *walker, uint64_t addr, unsigned size, uint64_t *value)
+{
+    const struct dw_walker *w = walker;
+    uint8_t b[8];
+    size_t got = 0;
+    if (size > sizeof b || dw_memory_read(w->dump, addr, b, size, &got) != DW_OK || got != size)
+        return 0;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    *value = v;
+    return 1;
+}
 /* Stack memory read (dump memory only). */
 size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len);
 /* Code bytes: dump memory first, else the module's image file.  Returns the
