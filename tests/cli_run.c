@@ -219,13 +219,20 @@ static int value(jp *p)
     if (p->i >= p->n)
         return 0;
     switch (p->s[p->i]) {
-    case '{': return container(p, '{', '}', 1);
-    case '[': return container(p, '[', ']', 0);
-    case '"': return string(p);
-    case 't': return lit(p, "true");
-    case 'f': return lit(p, "false");
-    case 'n': return lit(p, "null");
-    default: return number(p);
+    case '{':
+        return container(p, '{', '}', 1);
+    case '[':
+        return container(p, '[', ']', 0);
+    case '"':
+        return string(p);
+    case 't':
+        return lit(p, "true");
+    case 'f':
+        return lit(p, "false");
+    case 'n':
+        return lit(p, "null");
+    default:
+        return number(p);
     }
 }
 

@@ -5,11 +5,11 @@
 #include <stddef.h>
 
 typedef struct cli_result {
-    int exit_code;     /* -1 if it did not exit normally */
-    int signal;        /* the terminating signal, 0 if none */
-    char *out;         /* stdout, NUL-terminated (malloc'd) */
+    int exit_code; /* -1 if it did not exit normally */
+    int signal;    /* the terminating signal, 0 if none */
+    char *out;     /* stdout, NUL-terminated (malloc'd) */
     size_t out_len;
-    char *err;         /* stderr */
+    char *err; /* stderr */
     size_t err_len;
 } cli_result;
 

@@ -98,8 +98,8 @@ static void put16(uint8_t *p, uint16_t v)
 
 static void put_utsname(uint8_t *at)
 {
-    static const char *const fields[6] = {"Linux", "dwtest", KDW_RELEASE, "#1 SMP", "x86_64",
-                                          "(none)"};
+    static const char *const fields[6] = {"Linux",  "dwtest", KDW_RELEASE,
+                                          "#1 SMP", "x86_64", "(none)"};
     for (int i = 0; i < 6; i++)
         memcpy(at + UTS_FIELD * i, fields[i], strlen(fields[i]));
 }
@@ -205,9 +205,9 @@ static void build_vmcoreinfo(kdw_machine *m)
              "KERNELOFFSET=0\n"
              "CRASHTIME=1700000000\n",
              KDW_RELEASE, KDW_PAGE_SIZE, (unsigned long long)KDW_BANNER_VA + UTS_AT,
-             (unsigned long long)KDW_BANNER_VA + MEM_MAP_AT,
+             (unsigned long long)KDW_BANNER_VA + MEM_MAP_AT, (unsigned long long)KDW_KTEXT_VA,
              (unsigned long long)KDW_KTEXT_VA, (unsigned long long)KDW_KTEXT_VA,
-             (unsigned long long)KDW_KTEXT_VA, (unsigned long long)KDW_PHYS_BASE);
+             (unsigned long long)KDW_PHYS_BASE);
 }
 
 void kdw_machine_build(kdw_machine *m)
@@ -325,7 +325,10 @@ static size_t elf_segments(const kdw_machine *m, segment *segs, size_t max)
 
 static void put_ehdr(uint8_t *e, unsigned phnum)
 {
-    memcpy(e, "\x7f" "ELF", 4);
+    memcpy(e,
+           "\x7f"
+           "ELF",
+           4);
     e[4] = 2; /* ELFCLASS64 */
     e[5] = 1; /* ELFDATA2LSB */
     e[6] = 1; /* EV_CURRENT */

@@ -37,7 +37,7 @@
 #define KDW_NOISE_VA (KDW_KTEXT_VA + 0x5000)    /* incompressible: stored raw */
 #define KDW_FILTERED_VA (KDW_KTEXT_VA + 0x6000) /* RAM the dump leaves out */
 #define KDW_TAIL_VA (KDW_KTEXT_VA + 0x7000)     /* the last page of the dump */
-#define KDW_STACK_PA(cpu) (0x10000ull + (uint64_t)(cpu) * 0x4000)
+#define KDW_STACK_PA(cpu) (0x10000ull + (uint64_t)(cpu)*0x4000)
 #define KDW_MAX_PFN ((KDW_KTEXT_PA + 0x8000) / KDW_PAGE_SIZE)
 
 /* The text at KDW_BANNER_VA. */
@@ -46,9 +46,33 @@
 
 /* x86_64 user_regs_struct, in its order (27 registers). */
 enum {
-    KDW_R15, KDW_R14, KDW_R13, KDW_R12, KDW_RBP, KDW_RBX, KDW_R11, KDW_R10, KDW_R9,
-    KDW_R8, KDW_RAX, KDW_RCX, KDW_RDX, KDW_RSI, KDW_RDI, KDW_ORIG_RAX, KDW_RIP, KDW_CS,
-    KDW_EFLAGS, KDW_RSP, KDW_SS, KDW_FS_BASE, KDW_GS_BASE, KDW_DS, KDW_ES, KDW_FS, KDW_GS,
+    KDW_R15,
+    KDW_R14,
+    KDW_R13,
+    KDW_R12,
+    KDW_RBP,
+    KDW_RBX,
+    KDW_R11,
+    KDW_R10,
+    KDW_R9,
+    KDW_R8,
+    KDW_RAX,
+    KDW_RCX,
+    KDW_RDX,
+    KDW_RSI,
+    KDW_RDI,
+    KDW_ORIG_RAX,
+    KDW_RIP,
+    KDW_CS,
+    KDW_EFLAGS,
+    KDW_RSP,
+    KDW_SS,
+    KDW_FS_BASE,
+    KDW_GS_BASE,
+    KDW_DS,
+    KDW_ES,
+    KDW_FS,
+    KDW_GS,
     KDW_NREGS
 };
 

@@ -339,8 +339,8 @@ void mdw_system_info(mdw *w, uint16_t arch, uint32_t major, uint32_t minor, uint
     mdw_put16(s + 0, arch);
     mdw_put16(s + 2, 6);      /* ProcessorLevel: family 6 */
     mdw_put16(s + 4, 0x9e0a); /* ProcessorRevision: model 0x9e stepping 10 */
-    s[6] = 8;             /* NumberOfProcessors */
-    s[7] = 1;             /* ProductType: VER_NT_WORKSTATION */
+    s[6] = 8;                 /* NumberOfProcessors */
+    s[7] = 1;                 /* ProductType: VER_NT_WORKSTATION */
     mdw_put32(s + 8, major);
     mdw_put32(s + 12, minor);
     mdw_put32(s + 16, build);
@@ -349,8 +349,8 @@ void mdw_system_info(mdw *w, uint16_t arch, uint32_t major, uint32_t minor, uint
     mdw_put16(s + 28, 0x100); /* SuiteMask: VER_SUITE_SINGLEUSERTS */
     if (arch == 0) {
         memcpy(s + 32, "GenuineIntel", 12); /* VendorId[3] as bytes */
-        mdw_put32(s + 44, 0x000906ea);          /* VersionInformation (CPUID 1 EAX) */
-        mdw_put32(s + 48, 0xbfebfbff);          /* FeatureInformation (CPUID 1 EDX) */
+        mdw_put32(s + 44, 0x000906ea);      /* VersionInformation (CPUID 1 EAX) */
+        mdw_put32(s + 48, 0xbfebfbff);      /* FeatureInformation (CPUID 1 EDX) */
     } else {
         mdw_put64(s + 32, 0x7fffffULL); /* ProcessorFeatures[0] */
     }

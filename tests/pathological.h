@@ -17,7 +17,7 @@
 /* n MemoryList ranges of 64 bytes, 0x100 apart from 0x200000000, each
  * filled with the low byte of its index; and a MemoryInfoList region per
  * range.  One thread. */
-#define PATHO_RANGE_VA(i) (0x200000000ull + (uint64_t)(i) * 0x100)
+#define PATHO_RANGE_VA(i) (0x200000000ull + (uint64_t)(i)*0x100)
 #define PATHO_RANGE_SIZE 64
 uint8_t *patho_many_ranges(size_t n, size_t *size);
 

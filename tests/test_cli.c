@@ -79,8 +79,8 @@ START_TEST(every_command_gives_valid_json)
         cli_result r;
         const char *args[] = {cmds[i], "--json", dw_test_fixture_dump(), NULL};
         cli_run_expect(args, 0, &r);
-        ck_assert_msg(json_is_valid(r.out, r.out_len), "%s --json is not valid JSON:\n%s",
-                      cmds[i], r.out);
+        ck_assert_msg(json_is_valid(r.out, r.out_len), "%s --json is not valid JSON:\n%s", cmds[i],
+                      r.out);
         ck_assert_ptr_nonnull(strstr(r.out, "\"dumpwalk_json_version\": 1"));
         cli_result_free(&r);
     }
@@ -181,8 +181,8 @@ START_TEST(corpus_dumps_never_crash_and_threads_match_oracles)
             const char *args[] = {cmds[c], "--json", corpus_abs(dumps[i]), NULL};
             ck_assert_int_eq(cli_run(args, &r), 0);
             ck_assert_msg(r.signal == 0, "%s %s: signal %d", cmds[c], dumps[i], r.signal);
-            ck_assert_msg(r.exit_code >= 0 && r.exit_code <= 2, "%s %s: exit %d", cmds[c],
-                          dumps[i], r.exit_code);
+            ck_assert_msg(r.exit_code >= 0 && r.exit_code <= 2, "%s %s: exit %d", cmds[c], dumps[i],
+                          r.exit_code);
             if (r.exit_code != 0)
                 ck_assert_msg(cli_count_lines(r.err) == 1, "%s %s: stderr '%s'", cmds[c], dumps[i],
                               r.err);
@@ -192,8 +192,8 @@ START_TEST(corpus_dumps_never_crash_and_threads_match_oracles)
             if (!strcmp(cmds[c], "threads") && r.exit_code != 2) {
                 uint32_t tids[512];
                 int skipped[512];
-                size_t nt = oracle_thread_ids(corpus_oracle(dumps[i], "bp.nosym.norm.txt"),
-                                              tids, skipped, 512);
+                size_t nt = oracle_thread_ids(corpus_oracle(dumps[i], "bp.nosym.norm.txt"), tids,
+                                              skipped, 512);
                 if (nt == 0)
                     nt = oracle_thread_ids(corpus_oracle(dumps[i], "lldb.nosym.norm.txt"), tids,
                                            skipped, 512);

@@ -144,14 +144,14 @@ END_TEST
 
 static void check_x86_context(const block *b, const dw_context *ctx)
 {
-    static const char *const regs[] = {"gs", "fs", "es", "ds", "edi", "esi", "ebx", "edx",
-                                       "ecx", "eax", "ebp", "eip", "cs", "eflags", "esp", "ss"};
+    static const char *const regs[] = {"gs",  "fs",  "es",  "ds",  "edi", "esi",    "ebx", "edx",
+                                       "ecx", "eax", "ebp", "eip", "cs",  "eflags", "esp", "ss"};
     ck_assert_uint_eq(ctx->context_flags, num(b, "context_flags"));
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
         uint64_t v;
         ck_assert_msg(dw_context_get(ctx, regs[i], &v) == DW_OK, "register %s missing", regs[i]);
-        ck_assert_msg(v == num(b, regs[i]), "%s: 0x%" PRIx64 " vs breakpad 0x%" PRIx64, regs[i],
-                      v, num(b, regs[i]));
+        ck_assert_msg(v == num(b, regs[i]), "%s: 0x%" PRIx64 " vs breakpad 0x%" PRIx64, regs[i], v,
+                      num(b, regs[i]));
     }
 }
 

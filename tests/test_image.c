@@ -35,7 +35,7 @@
 
 typedef struct flat_image {
     uint8_t *data;
-    size_t size;              /* readable bytes (shrunk to simulate absent data) */
+    size_t size; /* readable bytes (shrunk to simulate absent data) */
 } flat_image;
 
 static size_t flat_read(void *ctx, uint64_t rva, void *buf, size_t len)
@@ -80,10 +80,10 @@ static void build_headers(void)
     CODE(0, "MZ");
     put32(0x3c, NT_OFF);
     CODE(NT_OFF, "PE\0\0");
-    put16(NT_OFF + 4, 0x8664);          /* Machine */
-    put16(NT_OFF + 6, 1);               /* NumberOfSections */
+    put16(NT_OFF + 4, 0x8664); /* Machine */
+    put16(NT_OFF + 6, 1);      /* NumberOfSections */
     put32(NT_OFF + 8, IMG_TIMESTAMP);
-    put16(NT_OFF + 20, 0xf0);           /* SizeOfOptionalHeader: 112 + 16 dirs */
+    put16(NT_OFF + 20, 0xf0); /* SizeOfOptionalHeader: 112 + 16 dirs */
     put16(NT_OFF + 22, 0x2022);
     put16(OPT_OFF, 0x20b);
     put64(OPT_OFF + 24, IMG_BASE);
@@ -95,8 +95,8 @@ static void build_headers(void)
     put32(OPT_OFF + 112 + 8 * 0, EXPORT_RVA);
     put32(OPT_OFF + 112 + 8 * 0 + 4, EXPORT_SIZE);
     CODE(SECT_OFF, ".text");
-    put32(SECT_OFF + 8, 0x3000);        /* VirtualSize */
-    put32(SECT_OFF + 12, 0x1000);       /* VirtualAddress */
+    put32(SECT_OFF + 8, 0x3000);  /* VirtualSize */
+    put32(SECT_OFF + 12, 0x1000); /* VirtualAddress */
     put32(SECT_OFF + 16, 0x3000);
     put32(SECT_OFF + 20, 0x400);
     put32(SECT_OFF + 36, 0x60000020);
@@ -104,8 +104,8 @@ static void build_headers(void)
 
 static void build_exports(void)
 {
-    put32(EXPORT_RVA + 12, 0x2080);     /* Name */
-    put32(EXPORT_RVA + 16, 1);          /* Base */
+    put32(EXPORT_RVA + 12, 0x2080); /* Name */
+    put32(EXPORT_RVA + 16, 1);      /* Base */
     put32(EXPORT_RVA + 20, 4);
     put32(EXPORT_RVA + 24, 4);
     put32(EXPORT_RVA + 28, 0x2030);
@@ -146,14 +146,14 @@ static void build_code(void)
     /* F1 */
     CODE(0x1000, "\x53\x56\x48\x83\xec\x28");
     memset(img + 0x1006, 0x90, 0x2a);
-    CODE(0x1020, "\xeb\x00");                  /* jmp to the next insn: inside */
+    CODE(0x1020, "\xeb\x00"); /* jmp to the next insn: inside */
     CODE(0x1030, "\x48\x83\xc4\x28\x5e\x5b\xc3");
     /* F2 */
     CODE(0x1040, "\x55\x48\x81\xec\x00\x10\x00\x00\x48\x8d\x6c\x24\x20\x48\x89\x5d\xe8");
     memset(img + 0x1051, 0x90, 0xf);
     CODE(0x1060, "\x48\x8d\xa5\xe0\x0f\x00\x00\x5d\xc3"); /* lea rsp,[rbp+0xfe0]; pop; ret */
     /* F3 */
-    CODE(0x1080, "\x4c\x89\x64\x24\x20");      /* mov [rsp+0x20], r12 */
+    CODE(0x1080, "\x4c\x89\x64\x24\x20"); /* mov [rsp+0x20], r12 */
     memset(img + 0x1085, 0x90, 0x1b);
     /* F4 */
     CODE(0x10a0, "\x48\x83\xec\x18");
@@ -176,6 +176,8 @@ static void build_unwind_data(void)
             put32(PDATA_RVA + 12 * i + 4 * k, functions[i][k]);
     put32(OPT_OFF + 112 + 8 * 3, PDATA_RVA);
     put32(OPT_OFF + 112 + 8 * 3 + 4, 12 * FUNCTION_COUNT);
+    /* One UNWIND_CODE slot per string literal. */
+    /* clang-format off */
     /* F1: ALLOC_SMALL 0x28 @6, PUSH rsi @2, PUSH rbx @1 */
     CODE(0x2600, "\x01\x06\x03\x00" "\x06\x42" "\x02\x60" "\x01\x30");
     /* F2: fp rbp, offset 2*16; SAVE_NONVOL rbx @0x11 +8, SET_FPREG @0xd,
@@ -201,6 +203,7 @@ static void build_unwind_data(void)
     put32(0x2704, 0x1220);
     put32(0x2708, 0x1230);
     put32(0x270c, 0x2700);
+    /* clang-format on */
 }
 
 static flat_image build_image(void)
@@ -244,7 +247,7 @@ static dw_context callee_at(uint32_t rva, uint64_t rsp)
     memset(&c, 0, sizeof c);
     c.arch = DW_ARCH_AMD64;
     for (unsigned r = 0; r < 16; r++)
-        c.regs[r] = 0x1111000000000000ull + r;   /* recognisable "callee" values */
+        c.regs[r] = 0x1111000000000000ull + r; /* recognisable "callee" values */
     c.regs[DW_AMD64_RIP] = IMG_BASE + rva;
     c.regs[DW_AMD64_RSP] = rsp;
     c.valid = (1ull << DW_AMD64_REG_COUNT) - 1;
@@ -294,7 +297,7 @@ static void expect_caller(uint64_t rip, uint64_t rsp, const char *reason)
 #define S (STACK_BASE + 0x100)
 static void f1_frame(void)
 {
-    stack_put(S + 0x20, 0x1200);             /* r12 slot for the chained fragment */
+    stack_put(S + 0x20, 0x1200); /* r12 slot for the chained fragment */
     stack_put(S + 0x28, 0x5151);
     stack_put(S + 0x30, 0xb0b0);
     stack_put(S + 0x38, RET_ADDR);
@@ -326,7 +329,7 @@ START_TEST(undoes_only_executed_prologue_codes)
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata+prologue(0/6)");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], c.regs[DW_AMD64_RBX]);
-    c = callee_at(0x1002, S + 0x28);            /* both pushes done, no alloc */
+    c = callee_at(0x1002, S + 0x28); /* both pushes done, no alloc */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata+prologue(2/6)");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RSI], 0x5151);
@@ -337,16 +340,16 @@ END_TEST
 START_TEST(emulates_the_rest_of_an_epilogue)
 {
     f1_frame();
-    dw_context c = callee_at(0x1030, S);        /* at add rsp,0x28 */
+    dw_context c = callee_at(0x1030, S); /* at add rsp,0x28 */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata+epilog");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], 0xb0b0);
-    c = callee_at(0x1035, S + 0x30);            /* at pop rbx: rsi already restored */
+    c = callee_at(0x1035, S + 0x30); /* at pop rbx: rsi already restored */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata+epilog");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RSI], c.regs[DW_AMD64_RSI]);
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], 0xb0b0);
-    c = callee_at(0x1036, S + 0x38);            /* at ret: the codes must not be replayed */
+    c = callee_at(0x1036, S + 0x38); /* at ret: the codes must not be replayed */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata+epilog");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], c.regs[DW_AMD64_RBX]);
@@ -415,12 +418,12 @@ END_TEST
 START_TEST(reads_a_machine_frame)
 {
     uint64_t m = STACK_BASE + 0x400;
-    stack_put(m + 0x18, 0x10);                  /* error code */
-    stack_put(m + 0x20, 0x7ff612340000ull);     /* RIP */
-    stack_put(m + 0x28, 0x33);                  /* CS */
-    stack_put(m + 0x30, 0x246);                 /* EFLAGS */
-    stack_put(m + 0x38, STACK_BASE + 0x1800);   /* old RSP */
-    stack_put(m + 0x40, 0x2b);                  /* SS */
+    stack_put(m + 0x18, 0x10);                /* error code */
+    stack_put(m + 0x20, 0x7ff612340000ull);   /* RIP */
+    stack_put(m + 0x28, 0x33);                /* CS */
+    stack_put(m + 0x30, 0x246);               /* EFLAGS */
+    stack_put(m + 0x38, STACK_BASE + 0x1800); /* old RSP */
+    stack_put(m + 0x40, 0x2b);                /* SS */
     dw_context c = callee_at(0x10b0, m);
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(0x7ff612340000ull, STACK_BASE + 0x1800, "pdata+machframe");
@@ -437,7 +440,7 @@ START_TEST(version2_epilog_list_is_authoritative)
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x30, "pdata+epilog");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], 0xb0b0);
-    c = callee_at(0x10df, S + 0x28);            /* ret of the epilog at the end */
+    c = callee_at(0x10df, S + 0x28); /* ret of the epilog at the end */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x30, "pdata+epilog");
     /* A ret byte outside every listed epilog is body: the codes apply. */
@@ -455,11 +458,11 @@ START_TEST(tail_call_jmp_ends_an_epilogue)
     dw_context c = callee_at(0x10f5, S + 0x28); /* jmp F1 */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x30, "pdata+epilog");
-    c = callee_at(0x10f0, S);                   /* add; pop; jmp F1 */
+    c = callee_at(0x10f0, S); /* add; pop; jmp F1 */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x30, "pdata+epilog");
     ck_assert_uint_eq(fx.caller.regs[DW_AMD64_RBX], 0xb0b0);
-    c = callee_at(0x10fa, S);                   /* jmp back inside: body */
+    c = callee_at(0x10fa, S); /* jmp back inside: body */
     ck_assert_int_eq(step(&c, 0), DW_OK);
     expect_caller(RET_ADDR, S + 0x30, "pdata");
 }
@@ -490,7 +493,7 @@ END_TEST
 START_TEST(return_address_at_function_end_belongs_to_the_caller_frame)
 {
     f1_frame();
-    dw_context c = callee_at(0x1040, S);        /* call was F1's last instruction */
+    dw_context c = callee_at(0x1040, S); /* call was F1's last instruction */
     ck_assert_int_eq(step(&c, DW_X64_UNWIND_CALLER_FRAME), DW_OK);
     expect_caller(RET_ADDR, S + 0x40, "pdata");
     /* As a context IP the same address is F2's first byte. */
@@ -564,7 +567,8 @@ START_TEST(decodes_unwind_info)
     ck_assert_uint_eq(info.epilog_count, 2);
     ck_assert_uint_eq(info.op_count, 2);
     /* UWOP_ALLOC_LARGE op info 1: unscaled 32-bit size in two slots. */
-    CODE(0x2720, "\x01\x00\x03\x00" "\x00\x11\x08\x00\x01\x00");
+    CODE(0x2720, "\x01\x00\x03\x00"
+                 "\x00\x11\x08\x00\x01\x00");
     ck_assert_int_eq(dw_unwind_info_read(flat_read, &f, 0x2720, &info), DW_OK);
     ck_assert_uint_eq(info.ops[0].value, 0x10008);
     ck_assert_str_eq(dw_uwop_name(info.ops[0].op), "ALLOC_LARGE");
@@ -578,7 +582,7 @@ START_TEST(corrupt_headers_give_errors)
     put32(0x3c, 0xfffffff0);
     ck_assert_int_eq(dw_pe_open(&pe, flat_read, &f), DW_ERR_DAMAGED);
     ck_assert_ptr_nonnull(strstr(pe.error, "e_lfanew"));
-    put32(0x3c, 0x3ff0);                        /* inside the cap, past the data */
+    put32(0x3c, 0x3ff0); /* inside the cap, past the data */
     ck_assert_int_eq(dw_pe_open(&pe, flat_read, &f), DW_ERR_TRUNCATED);
     put32(0x3c, NT_OFF);
     put16(NT_OFF + 6, 0xffff);
@@ -590,7 +594,7 @@ START_TEST(corrupt_headers_give_errors)
     put16(0, 0);
     ck_assert_int_eq(dw_pe_open(&pe, flat_read, &f), DW_ERR_FORMAT);
     CODE(0, "MZ");
-    f.size = 0x100;                             /* section table cut off */
+    f.size = 0x100; /* section table cut off */
     ck_assert_int_eq(dw_pe_open(&pe, flat_read, &f), DW_ERR_TRUNCATED);
     f.size = IMG_SIZE;
     /* .pdata declared far past the image: an error, not a wild read. */
@@ -619,8 +623,8 @@ END_TEST
 START_TEST(random_corruption_is_survived)
 {
     static const uint32_t regions[][2] = {
-        {0, 0x200}, {EXPORT_RVA, 0x100}, {PDATA_RVA, 12 * FUNCTION_COUNT}, {0x2600, 0x110},
-        {0x1000, 0x100},
+        {0, 0x200},      {EXPORT_RVA, 0x100}, {PDATA_RVA, 12 * FUNCTION_COUNT},
+        {0x2600, 0x110}, {0x1000, 0x100},
     };
     uint32_t seed = 12345;
     dw_x64_unwinder u;
@@ -649,8 +653,8 @@ START_TEST(random_corruption_is_survived)
         for (uint32_t ip = 0x1000; ip < 0x1100; ip += 7) {
             dw_context c = callee_at(ip, S), caller;
             dw_x64_unwind_result res;
-            dw_x64_pdata_step(&u, &x, pd ? pd->rva : 0, pd ? pd->size : 0, 0, &c, stack_read,
-                              NULL, &caller, &res);
+            dw_x64_pdata_step(&u, &x, pd ? pd->rva : 0, pd ? pd->size : 0, 0, &c, stack_read, NULL,
+                              &caller, &res);
         }
     }
     dw_x64_unwinder_fini(&u);
@@ -680,17 +684,16 @@ START_TEST(store_finds_symbol_server_layout_case_insensitively)
     ck_assert_int_eq(dw_image_store_new(&store), DW_OK);
     ck_assert_int_eq(dw_image_store_add_dir(store, dir), DW_OK);
     const dw_image_file *f, *g;
-    ck_assert_int_eq(dw_image_store_find(store, "C:\\windows\\system32\\ntdll.dll", 0x63f14e2b,
-                                         0x361000, &f),
-                     DW_OK);
+    ck_assert_int_eq(
+        dw_image_store_find(store, "C:\\windows\\system32\\ntdll.dll", 0x63f14e2b, 0x361000, &f),
+        DW_OK);
     ck_assert_uint_eq(f->pe.machine, DW_PE_MACHINE_AMD64);
     ck_assert_uint_eq(f->pe.size_of_image, 0x361000);
     /* Another spelling finds the same cached file; the key directory of
      * kernelbase is spelled "63F14E2B5e5000" on disk. */
     ck_assert_int_eq(dw_image_store_find(store, "NTDLL.DLL", 0x63f14e2b, 0x361000, &g), DW_OK);
     ck_assert_ptr_eq(f, g);
-    ck_assert_int_eq(dw_image_store_find(store, "KernelBase.dll", 0x63f14e2b, 0x5e5000, &g),
-                     DW_OK);
+    ck_assert_int_eq(dw_image_store_find(store, "KernelBase.dll", 0x63f14e2b, 0x5e5000, &g), DW_OK);
     ck_assert_int_eq(dw_image_store_find(store, "ntdll.dll", 0x63f14e2c, 0x361000, &g),
                      DW_ERR_NOT_FOUND);
     ck_assert_int_eq(dw_image_store_find(store, "absent.dll", 1, 2, &g), DW_ERR_NOT_FOUND);
@@ -714,8 +717,7 @@ START_TEST(store_finds_flat_directory_by_header_identity)
     ck_assert_int_eq(dw_image_store_new(&store), DW_OK);
     ck_assert_int_eq(dw_image_store_add_dir(store, dir), DW_OK);
     const dw_image_file *f;
-    ck_assert_int_eq(dw_image_store_find(store, "fixture_x64.exe", 0x6b04ab72, 0x45000, &f),
-                     DW_OK);
+    ck_assert_int_eq(dw_image_store_find(store, "fixture_x64.exe", 0x6b04ab72, 0x45000, &f), DW_OK);
     ck_assert_ptr_nonnull(strstr(f->path, "FIXTURE_X64.EXE"));
     /* Same name, other build: the header identity decides. */
     ck_assert_int_eq(dw_image_store_find(store, "fixture_x64.exe", 0x6b04ab72, 0x46000, &f),
@@ -803,8 +805,7 @@ static const known_module wine_modules[] = {
 
 /* Unwind from (rip, rsp) with the disk images and the dump's stack; the
  * return addresses found go to rets.  Leaves use RIP = [RSP], RSP += 8. */
-static size_t walk(dw_dump *dump, dw_image_store *store, dw_context ctx, uint64_t *rets,
-                   size_t max)
+static size_t walk(dw_dump *dump, dw_image_store *store, dw_context ctx, uint64_t *rets, size_t max)
 {
     dw_x64_unwinder u;
     ck_assert_int_eq(dw_x64_unwinder_init(&u), DW_OK);
@@ -824,8 +825,8 @@ static size_t walk(dw_dump *dump, dw_image_store *store, dw_context ctx, uint64_
         ck_assert_ptr_nonnull(pd);
         dw_context caller;
         dw_x64_unwind_result res;
-        dw_status s = dw_x64_pdata_step(&u, &x, pd->rva, pd->size, flags, &ctx, dump_mem_read,
-                                        dump, &caller, &res);
+        dw_status s = dw_x64_pdata_step(&u, &x, pd->rva, pd->size, flags, &ctx, dump_mem_read, dump,
+                                        &caller, &res);
         if (s == DW_ERR_NOT_FOUND) {
             caller = ctx;
             uint64_t ret;
@@ -847,8 +848,8 @@ static size_t walk(dw_dump *dump, dw_image_store *store, dw_context ctx, uint64_
 }
 
 typedef struct known_frame {
-    uint64_t rip, rsp;        /* a callee frame from x64_ext_normal.unwind.txt */
-    uint64_t want[8];         /* ground-truth "ret" values that follow (JSON) */
+    uint64_t rip, rsp; /* a callee frame from x64_ext_normal.unwind.txt */
+    uint64_t want[8];  /* ground-truth "ret" values that follow (JSON) */
     size_t want_count;
 } known_frame;
 
@@ -900,8 +901,8 @@ START_TEST(wine_nofp_frames_reach_ground_truth)
         size_t n = walk(dump, store, c, rets, 32);
         ck_assert_uint_eq(n, k->want_count); /* then rbp is needed and unknown */
         for (size_t i = 0; i < k->want_count; i++)
-            ck_assert_msg(rets[i] == k->want[i], "frame %zu from 0x%llx: ret 0x%llx want 0x%llx",
-                          i, (unsigned long long)k->rip, (unsigned long long)rets[i],
+            ck_assert_msg(rets[i] == k->want[i], "frame %zu from 0x%llx: ret 0x%llx want 0x%llx", i,
+                          (unsigned long long)k->rip, (unsigned long long)rets[i],
                           (unsigned long long)k->want[i]);
     }
     dw_image_store_free(store);
@@ -929,8 +930,8 @@ START_TEST(wine_threads_unwind_from_their_contexts)
 {
     const char *dir = images_dir();
     const char *json_rel = "wine/x64_ext_normal.json";
-    dw_dump *dump = dir && dw_test_shared_path(json_rel) ? open_wine_dump("wine/x64_ext_normal.dmp")
-                                                         : NULL;
+    dw_dump *dump =
+        dir && dw_test_shared_path(json_rel) ? open_wine_dump("wine/x64_ext_normal.dmp") : NULL;
     if (!dump)
         return;
     size_t json_size;
@@ -956,8 +957,8 @@ START_TEST(wine_threads_unwind_from_their_contexts)
         for (size_t i = 0; i < n && hit < w; i++)
             if (rets[i] == want[hit])
                 hit++;
-        ck_assert_msg(hit == w, "thread %u: %zu of %zu ground-truth returns reached", tids[t],
-                      hit, w);
+        ck_assert_msg(hit == w, "thread %u: %zu of %zu ground-truth returns reached", tids[t], hit,
+                      w);
     }
     free(json);
     dw_image_store_free(store);

@@ -69,8 +69,8 @@ START_TEST(test_62000_memory_ranges)
         ck_assert_uint_eq(b[0], probes[k] & 0xff);
         ck_assert_uint_eq(b[sizeof b - 1], probes[k] & 0xff);
         /* The hole after each range reads nothing. */
-        ck_assert_int_ne(dw_memory_read(d, PATHO_RANGE_VA(probes[k]) + PATHO_RANGE_SIZE, b, 1,
-                                        &got), DW_OK);
+        ck_assert_int_ne(
+            dw_memory_read(d, PATHO_RANGE_VA(probes[k]) + PATHO_RANGE_SIZE, b, 1, &got), DW_OK);
         ck_assert_uint_eq(got, 0);
     }
     const dw_memory_info *mi;
@@ -200,10 +200,10 @@ START_TEST(test_overlapping_modules)
         ck_assert_ptr_eq(dw_dump_module_at(d, a), &m[0]);
     }
     ck_assert_ptr_eq(dw_dump_module_at(d, 0x10000 + 77 * 0x2000 + 5), &m[78]);
-    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8050), &m[n + 1]);  /* equal bases: first */
-    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8150), &m[n + 2]);  /* past the first's end */
-    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8250), &m[0]);      /* back in the spanning one */
-    ck_assert_ptr_null(dw_dump_module_at(d, 0xffffffffu));      /* its end is exclusive */
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8050), &m[n + 1]); /* equal bases: first */
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8150), &m[n + 2]); /* past the first's end */
+    ck_assert_ptr_eq(dw_dump_module_at(d, 0x8250), &m[0]);     /* back in the spanning one */
+    ck_assert_ptr_null(dw_dump_module_at(d, 0xffffffffu));     /* its end is exclusive */
     dw_test_close(&td);
 }
 END_TEST

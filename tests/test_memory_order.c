@@ -115,8 +115,8 @@ static void check_case(uint64_t seed, size_t count, uint32_t window, unsigned st
                   (unsigned long long)seed, n, oracle_pieces(owner, window));
     for (size_t i = 1; i < n; i++)
         ck_assert_msg(ranges[i - 1].base + ranges[i - 1].size <= ranges[i].base,
-                      "seed %llu: piece %zu overlaps or is out of order",
-                      (unsigned long long)seed, i);
+                      "seed %llu: piece %zu overlaps or is out of order", (unsigned long long)seed,
+                      i);
     for (uint32_t a = 0; a < window; a++) {
         uint8_t b = 0;
         dw_status st = dw_memory_read(dump, WINDOW_BASE + a, &b, 1, NULL);

@@ -357,8 +357,10 @@ START_TEST(batch_writes_lines_in_input_order_with_failure_objects)
     make_tree(root, sizeof root);
     snprintf(missing, sizeof missing, "%s/does-not-exist.dmp", dw_test_tmpdir());
     snprintf(junk, sizeof junk, "%s/b/notes.txt", root);
-    const char *args3[] = {"batch", "--jobs", "3", root, missing, junk, dw_test_fixture_dump(), NULL};
-    const char *args1[] = {"batch", "--jobs", "1", root, missing, junk, dw_test_fixture_dump(), NULL};
+    const char *args3[] = {"batch", "--jobs", "3", root, missing, junk, dw_test_fixture_dump(),
+                           NULL};
+    const char *args1[] = {"batch", "--jobs", "1", root, missing, junk, dw_test_fixture_dump(),
+                           NULL};
     cli_result r3, r1;
     ck_assert_int_eq(cli_run(args3, &r3), 0);
     ck_assert_int_eq(cli_run(args1, &r1), 0);

@@ -436,7 +436,8 @@ START_TEST(thread_option_filters_and_rejects_unknown_ids)
     ck_assert_ptr_nonnull(strstr(r.err, "--thread"));
     cli_result_free(&r);
 
-    const char *bad_symdir[] = {"stack", "--symbols", "/nonexistent/symbols", dw_test_fixture_dump(), NULL};
+    const char *bad_symdir[] = {"stack", "--symbols", "/nonexistent/symbols",
+                                dw_test_fixture_dump(), NULL};
     cli_run_expect(bad_symdir, 2, &r);
     ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/symbols"));
     cli_result_free(&r);

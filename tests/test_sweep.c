@@ -11,7 +11,7 @@
  * DW_SWEEP_INPUT_SECONDS (default 2 s); an alarm names an input that hangs.
  *
  * Tunables: DW_SWEEP_ITERATIONS (mutations of each kind per dump, default
- * 24), DW_SWEEP_SEED (default 0x5eed), DW_SWEEP_JSON_EVERY (JSON reports on
+ * 20), DW_SWEEP_SEED (default 0x5eed), DW_SWEEP_JSON_EVERY (JSON reports on
  * every Nth truncation, default 8), DW_SWEEP_INPUT_SECONDS,
  * DW_SWEEP_MAX_FRAMES, DW_SWEEP_REPORTS (HOSTILE_REPORT_* bits).  Every failure message names the dump
  * and the mutation, so a failure can be replayed. */
@@ -32,7 +32,7 @@
 #include "hostile.h"
 #include "test_util.h"
 
-#define DEFAULT_ITERATIONS 24
+#define DEFAULT_ITERATIONS 20
 #define DEFAULT_INPUT_SECONDS 2.0
 #define TRUNCATION_STEP 512
 

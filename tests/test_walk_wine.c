@@ -96,8 +96,8 @@ static walk_score score_dump(const char *dump_rel, const char *json_rel, int wit
         s.found += got;
         s.threads++;
         s.threads_complete += got == truth[i].nrets;
-        fprintf(stderr, "  wine %s tid %u: %zu/%zu return addresses\n", dump_rel, truth[i].tid,
-                got, truth[i].nrets);
+        fprintf(stderr, "  wine %s tid %u: %zu/%zu return addresses\n", dump_rel, truth[i].tid, got,
+                truth[i].nrets);
     }
     dw_walker_free(w);
     dw_dump_close(dump);

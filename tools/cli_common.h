@@ -40,8 +40,8 @@ static inline int dw_cli_add_dir(dw_cli_dirs *d, const char *option, const char 
 /* A misspelt --symbols or --images directory would silently give an
  * unsymbolized walk, so it is a usage error: 0, with a message, when one of
  * `dirs` is not a directory. */
-static inline int dw_cli_dirs_exist(const char *prog, const char *option,
-                                    const char *const *dirs, int count)
+static inline int dw_cli_dirs_exist(const char *prog, const char *option, const char *const *dirs,
+                                    int count)
 {
     for (int i = 0; i < count; i++) {
         struct stat st;

@@ -82,32 +82,32 @@ typedef struct dw_evidence {
 
 /* One user-mode callback level, innermost first. */
 typedef struct dw_callback_level {
-    unsigned dispatcher_frame;         /* walk index of the KiUserCallbackDispatcher frame */
-    uint64_t dispatcher_address;       /* that frame's IP (return address into ntdll) */
+    unsigned dispatcher_frame;             /* walk index of the KiUserCallbackDispatcher frame */
+    uint64_t dispatcher_address;           /* that frame's IP (return address into ntdll) */
     char dispatcher[DW_CALLBACK_NAME_MAX]; /* "ntdll.dll!KiUserCallbackDispatcher" */
     int has_api_number;
-    uint32_t api_number;               /* the KernelCallbackTable index */
-    uint64_t routine_address;          /* KernelCallbackTable[api_number]; 0 when unread */
-    char routine[DW_CALLBACK_NAME_MAX];    /* "user32.dll!__fnDWORD"; "" when unnamed */
+    uint32_t api_number;                      /* the KernelCallbackTable index */
+    uint64_t routine_address;                 /* KernelCallbackTable[api_number]; 0 when unread */
+    char routine[DW_CALLBACK_NAME_MAX];       /* "user32.dll!__fnDWORD"; "" when unnamed */
     char outer_syscall[DW_CALLBACK_NAME_MAX]; /* the call it interrupts ("NtUserGetMessage") */
-    dw_evidence_strength outer_strength;   /* of outer_syscall; 0 when unnamed */
+    dw_evidence_strength outer_strength;      /* of outer_syscall; 0 when unnamed */
     int has_outer_frame;
-    unsigned outer_frame;              /* walk index of the first frame outside the level */
+    unsigned outer_frame; /* walk index of the first frame outside the level */
 } dw_callback_level;
 
 typedef struct dw_thread_callbacks {
     uint32_t thread_id;
     dw_thread_state state;
-    uint64_t ip;                       /* the walk's frame 0 */
+    uint64_t ip; /* the walk's frame 0 */
     unsigned frames_examined;
-    unsigned callback_depth;           /* KiUserCallbackDispatcher frames on the stack */
-    unsigned level_count;              /* min(callback_depth, DW_CALLBACK_MAX_LEVELS) */
+    unsigned callback_depth; /* KiUserCallbackDispatcher frames on the stack */
+    unsigned level_count;    /* min(callback_depth, DW_CALLBACK_MAX_LEVELS) */
     dw_callback_level levels[DW_CALLBACK_MAX_LEVELS];
-    int has_dispatcher_frame;          /* APC / exception dispatch: the innermost one */
+    int has_dispatcher_frame; /* APC / exception dispatch: the innermost one */
     unsigned dispatcher_frame;
-    char syscall[DW_CALLBACK_NAME_MAX];    /* the call the thread waits in; "" when none */
+    char syscall[DW_CALLBACK_NAME_MAX]; /* the call the thread waits in; "" when none */
     int has_ssn;
-    uint32_t ssn;                      /* as loaded by the stub (x64: kernel number) */
+    uint32_t ssn; /* as loaded by the stub (x64: kernel number) */
     unsigned evidence_count;
     dw_evidence evidence[DW_CALLBACK_MAX_EVIDENCE];
     char note[DW_EVIDENCE_DETAIL_MAX]; /* why the thread is unknown, walk problems; "" */

@@ -29,12 +29,14 @@ typedef struct dw_open_options {
 } dw_open_options;
 
 #define DW_OPEN_OPTIONS_VERSION 1
-#define DW_OPEN_OPTIONS_INIT {DW_OPEN_OPTIONS_VERSION, DW_DEFAULT_MAX_INFLATED_SIZE}
+#define DW_OPEN_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        DW_OPEN_OPTIONS_VERSION, DW_DEFAULT_MAX_INFLATED_SIZE                                      \
+    }
 
 /* Open a dump file read-only (mmap).  Gzip input (magic 1f 8b) is inflated
  * into memory.  `opts` may be NULL; `err` may be NULL. */
-dw_status dw_dump_open(const char *path, const dw_open_options *opts, dw_dump **out,
-                       dw_error *err);
+dw_status dw_dump_open(const char *path, const dw_open_options *opts, dw_dump **out, dw_error *err);
 
 /* Open a dump held in the caller's memory.  The buffer is borrowed and must
  * outlive the handle (unless it is gzip data, which is inflated into a copy). */
@@ -54,15 +56,15 @@ typedef enum dw_dump_format {
 
 typedef struct dw_header {
     dw_dump_format format;
-    uint32_t signature;        /* 'MDMP' = 0x504d444d */
-    uint32_t version;          /* low 16 bits: MINIDUMP_VERSION (0xa793) */
-    uint32_t stream_count;     /* as declared */
+    uint32_t signature;    /* 'MDMP' = 0x504d444d */
+    uint32_t version;      /* low 16 bits: MINIDUMP_VERSION (0xa793) */
+    uint32_t stream_count; /* as declared */
     uint32_t directory_rva;
     uint32_t checksum;
-    uint32_t time_date_stamp;  /* seconds since 1970 */
-    uint64_t flags;            /* MINIDUMP_TYPE bits */
-    uint64_t file_size;        /* bytes of dump data (after inflating gzip) */
-    int was_compressed;        /* input was gzip */
+    uint32_t time_date_stamp; /* seconds since 1970 */
+    uint64_t flags;           /* MINIDUMP_TYPE bits */
+    uint64_t file_size;       /* bytes of dump data (after inflating gzip) */
+    int was_compressed;       /* input was gzip */
 } dw_header;
 
 const dw_header *dw_dump_header(const dw_dump *dump);
@@ -111,11 +113,11 @@ enum {
 
 typedef struct dw_stream_info {
     uint32_t type;
-    uint32_t size;      /* DataSize as declared */
+    uint32_t size; /* DataSize as declared */
     uint32_t rva;
-    const char *name;   /* "ThreadList", "0xbeef00" for unknown types */
-    int in_bounds;      /* the stream's bytes lie inside the file */
-    int duplicate;      /* an earlier directory entry has the same type */
+    const char *name; /* "ThreadList", "0xbeef00" for unknown types */
+    int in_bounds;    /* the stream's bytes lie inside the file */
+    int duplicate;    /* an earlier directory entry has the same type */
 } dw_stream_info;
 
 size_t dw_dump_stream_count(const dw_dump *dump);
@@ -127,8 +129,7 @@ const char *dw_stream_type_name(uint32_t type);
 /* Raw bytes of the first stream of `type` (borrowed).  DW_ERR_NOT_FOUND when
  * absent, DW_ERR_TRUNCATED when it runs past the end of the file (then *size
  * is the part that exists). */
-dw_status dw_dump_stream_bytes(dw_dump *dump, uint32_t type, const uint8_t **data,
-                               size_t *size);
+dw_status dw_dump_stream_bytes(dw_dump *dump, uint32_t type, const uint8_t **data, size_t *size);
 
 /* Dump health: one entry per damaged structure.  Streams are parsed lazily, so
  * call dw_dump_check_all() first for a complete report. */

@@ -14,7 +14,7 @@ extern "C" {
 /* MINIDUMP_HANDLE_DESCRIPTOR (v1) and _2 (v2); v2-only fields are 0 for v1. */
 typedef struct dw_handle {
     uint64_t handle;
-    const char *type_name;    /* UTF-8, NULL when RVA is 0 */
+    const char *type_name; /* UTF-8, NULL when RVA is 0 */
     const char *object_name;
     uint32_t attributes;
     uint32_t granted_access;
@@ -35,12 +35,11 @@ typedef struct dw_function_table {
     uint32_t size_of_align_pad;
     const uint8_t *native_descriptor; /* SizeOfNativeDescriptor bytes */
     uint32_t native_descriptor_size;
-    const uint8_t *entries;           /* entry_count * SizeOfFunctionEntry bytes */
+    const uint8_t *entries; /* entry_count * SizeOfFunctionEntry bytes */
     uint32_t entry_size;
 } dw_function_table;
 
-dw_status dw_dump_function_tables(dw_dump *dump, const dw_function_table **tables,
-                                  size_t *count);
+dw_status dw_dump_function_tables(dw_dump *dump, const dw_function_table **tables, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,7 @@ typedef enum dw_memory_source {
 
 typedef struct dw_memory_range {
     uint64_t base;
-    uint64_t size;          /* bytes present in the file (clamped if truncated) */
+    uint64_t size; /* bytes present in the file (clamped if truncated) */
     uint64_t file_offset;
     dw_memory_source source;
 } dw_memory_range;
@@ -55,9 +55,9 @@ typedef struct dw_memory_info {
     uint64_t allocation_base;
     uint32_t allocation_protect;
     uint64_t region_size;
-    uint32_t state;         /* MEM_COMMIT 0x1000, MEM_RESERVE 0x2000, MEM_FREE 0x10000 */
-    uint32_t protect;       /* PAGE_* */
-    uint32_t type;          /* MEM_IMAGE 0x1000000, MEM_MAPPED 0x40000, MEM_PRIVATE 0x20000 */
+    uint32_t state;   /* MEM_COMMIT 0x1000, MEM_RESERVE 0x2000, MEM_FREE 0x10000 */
+    uint32_t protect; /* PAGE_* */
+    uint32_t type;    /* MEM_IMAGE 0x1000000, MEM_MAPPED 0x40000, MEM_PRIVATE 0x20000 */
 } dw_memory_info;
 
 /* Sorted by base_address (borrowed). */

@@ -23,9 +23,9 @@ typedef struct dw_version {
 
 typedef enum dw_cv_kind {
     DW_CV_NONE = 0,
-    DW_CV_PDB70 = 1,  /* "RSDS" */
-    DW_CV_PDB20 = 2,  /* "NB10" */
-    DW_CV_ELF = 3,    /* "BpEL" build id */
+    DW_CV_PDB70 = 1, /* "RSDS" */
+    DW_CV_PDB20 = 2, /* "NB10" */
+    DW_CV_ELF = 3,   /* "BpEL" build id */
     DW_CV_UNKNOWN = 4,
 } dw_cv_kind;
 
@@ -34,16 +34,16 @@ typedef struct dw_module {
     uint64_t size;
     uint32_t checksum;
     uint32_t time_date_stamp;
-    const char *path;         /* full name as recorded, UTF-8 */
-    const char *name;         /* basename of path */
-    int has_version;          /* VS_FIXEDFILEINFO signature 0xfeef04bd present */
+    const char *path; /* full name as recorded, UTF-8 */
+    const char *name; /* basename of path */
+    int has_version;  /* VS_FIXEDFILEINFO signature 0xfeef04bd present */
     dw_version file_version;
     dw_version product_version;
     uint32_t file_flags, file_os, file_type;
     dw_cv_kind cv_kind;
-    const char *debug_file;   /* PDB/ELF name ("" when none) */
-    const char *debug_id;     /* Breakpad id, upper hex ("" when none) */
-    const char *code_id;      /* TimeDateStamp %08X + SizeOfImage %x, or ELF build id */
+    const char *debug_file; /* PDB/ELF name ("" when none) */
+    const char *debug_id;   /* Breakpad id, upper hex ("" when none) */
+    const char *code_id;    /* TimeDateStamp %08X + SizeOfImage %x, or ELF build id */
     uint32_t cv_rva, cv_size;
     uint32_t misc_rva, misc_size;
 } dw_module;

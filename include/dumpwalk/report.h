@@ -39,14 +39,17 @@ dw_status dw_report_write(dw_dump *dump, dw_report_section section, dw_report_fo
  * follows minidump-stackwalk's schema plus dumpwalk's own fields (trust
  * reasons, dump health), documented in docs/json.md. */
 typedef struct dw_stack_report_options {
-    unsigned version;               /* DW_STACK_REPORT_OPTIONS_VERSION */
-    const dw_walk_options *walk;    /* symbols, images, limits; NULL for defaults */
-    int only_thread;                /* non-zero: report only thread_id */
+    unsigned version;            /* DW_STACK_REPORT_OPTIONS_VERSION */
+    const dw_walk_options *walk; /* symbols, images, limits; NULL for defaults */
+    int only_thread;             /* non-zero: report only thread_id */
     uint32_t thread_id;
 } dw_stack_report_options;
 
 #define DW_STACK_REPORT_OPTIONS_VERSION 1
-#define DW_STACK_REPORT_OPTIONS_INIT {DW_STACK_REPORT_OPTIONS_VERSION, NULL, 0, 0}
+#define DW_STACK_REPORT_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        DW_STACK_REPORT_OPTIONS_VERSION, NULL, 0, 0                                                \
+    }
 
 /* DW_ERR_NOT_FOUND when only_thread names no thread of the dump. */
 dw_status dw_report_stack(dw_dump *dump, const dw_stack_report_options *opts,

@@ -65,37 +65,40 @@ typedef struct dw_inline_frame {
 
 typedef struct dw_frame {
     unsigned index;
-    uint64_t ip;              /* frame 0: the context's IP; callers: the return address */
-    uint64_t sp;              /* stack pointer in this frame */
+    uint64_t ip; /* frame 0: the context's IP; callers: the return address */
+    uint64_t sp; /* stack pointer in this frame */
     dw_trust trust;
     char reason[DW_FRAME_REASON_MAX];
-    const dw_module *module;  /* NULL when the IP is in no module */
+    const dw_module *module; /* NULL when the IP is in no module */
     uint64_t module_offset;
     dw_symbol_source symbol_source;
     dw_symstr function;       /* empty when unknown */
     uint64_t function_offset; /* ip - function start */
     dw_symstr file;           /* empty when unknown */
     uint32_t line;
-    int doubtful_symbol;      /* an export whose offset is implausibly large */
-    int missing_symbols;      /* the module has no .sym file */
+    int doubtful_symbol; /* an export whose offset is implausibly large */
+    int missing_symbols; /* the module has no .sym file */
     unsigned inline_count;
     dw_inline_frame inlines[DW_FRAME_MAX_INLINE];
-    dw_context context;       /* registers known in this frame (valid bits say which) */
+    dw_context context; /* registers known in this frame (valid bits say which) */
 } dw_frame;
 
 typedef struct dw_walk_options {
-    unsigned version;                /* DW_WALK_OPTIONS_VERSION */
-    dw_symbols *symbols;             /* may be NULL; borrowed */
-    const char *const *image_dirs;   /* PE image directories (--images); borrowed */
+    unsigned version;              /* DW_WALK_OPTIONS_VERSION */
+    dw_symbols *symbols;           /* may be NULL; borrowed */
+    const char *const *image_dirs; /* PE image directories (--images); borrowed */
     size_t image_dir_count;
-    unsigned max_frames;             /* 0: DW_WALK_DEFAULT_MAX_FRAMES */
-    unsigned max_scan_words;         /* words scanned per frame; 0: default */
-    int no_scan;                     /* disable stack scanning */
+    unsigned max_frames;     /* 0: DW_WALK_DEFAULT_MAX_FRAMES */
+    unsigned max_scan_words; /* words scanned per frame; 0: default */
+    int no_scan;             /* disable stack scanning */
 } dw_walk_options;
 
 #define DW_WALK_OPTIONS_VERSION 1
 #define DW_WALK_DEFAULT_MAX_FRAMES 1024
-#define DW_WALK_OPTIONS_INIT {DW_WALK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0}
+#define DW_WALK_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        DW_WALK_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0                                            \
+    }
 
 typedef struct dw_walker dw_walker;
 

@@ -13,15 +13,15 @@ extern "C" {
 
 typedef enum dw_status {
     DW_OK = 0,
-    DW_ERR_INVALID_ARG,  /* the caller passed something unusable */
-    DW_ERR_IO,           /* the file could not be opened, mapped or read */
-    DW_ERR_FORMAT,       /* not a dump of a kind dumpwalk reads */
-    DW_ERR_TRUNCATED,    /* data ends before a declared structure does */
-    DW_ERR_DAMAGED,      /* a structure is present but its fields are inconsistent */
-    DW_ERR_NOT_FOUND,    /* the stream, register, address or record is absent */
-    DW_ERR_NOMEM,        /* an allocation failed */
-    DW_ERR_LIMIT,        /* a resource cap was reached (size, count, depth) */
-    DW_ERR_UNSUPPORTED,  /* valid input that this version does not handle */
+    DW_ERR_INVALID_ARG, /* the caller passed something unusable */
+    DW_ERR_IO,          /* the file could not be opened, mapped or read */
+    DW_ERR_FORMAT,      /* not a dump of a kind dumpwalk reads */
+    DW_ERR_TRUNCATED,   /* data ends before a declared structure does */
+    DW_ERR_DAMAGED,     /* a structure is present but its fields are inconsistent */
+    DW_ERR_NOT_FOUND,   /* the stream, register, address or record is absent */
+    DW_ERR_NOMEM,       /* an allocation failed */
+    DW_ERR_LIMIT,       /* a resource cap was reached (size, count, depth) */
+    DW_ERR_UNSUPPORTED, /* valid input that this version does not handle */
 } dw_status;
 
 /* A message a person can act on, e.g.

@@ -48,8 +48,7 @@ char *dw_symstr_copy(dw_symstr s, char *buf, size_t buf_size);
 dw_status dw_symfile_open(const char *path, dw_symfile **out, dw_error *err);
 
 /* Open symbol text held in memory; the bytes are copied. */
-dw_status dw_symfile_open_buffer(const void *data, size_t size, dw_symfile **out,
-                                 dw_error *err);
+dw_status dw_symfile_open_buffer(const void *data, size_t size, dw_symfile **out, dw_error *err);
 
 /* Close a file from dw_symfile_open*.  Never call it on a file owned by a
  * dw_symbols store. */
@@ -77,13 +76,13 @@ typedef struct dw_symfile_stats {
     size_t publics;
     size_t files;
     size_t inline_origins;
-    size_t inlines;           /* INLINE records */
+    size_t inlines; /* INLINE records */
     size_t cfi_init;
     size_t cfi_delta;
-    size_t win_fpo;           /* STACK WIN type 0 */
-    size_t win_framedata;     /* STACK WIN type 4 */
-    size_t ignored;           /* records of kinds this version does not use */
-    size_t corrupt;           /* lines that could not be parsed (each costs only itself) */
+    size_t win_fpo;       /* STACK WIN type 0 */
+    size_t win_framedata; /* STACK WIN type 4 */
+    size_t ignored;       /* records of kinds this version does not use */
+    size_t corrupt;       /* lines that could not be parsed (each costs only itself) */
 } dw_symfile_stats;
 
 dw_status dw_symfile_get_stats(dw_symfile *sf, dw_symfile_stats *out);
@@ -123,7 +122,7 @@ typedef struct dw_sym_inline {
     dw_symstr name;      /* the inlined function (its INLINE_ORIGIN) */
     dw_symstr call_file; /* call site, in the next outer frame (empty in old-format files) */
     uint32_t call_line;
-    uint32_t nest_level; /* 0 = called directly from the FUNC */
+    uint32_t nest_level;  /* 0 = called directly from the FUNC */
     uint64_t range_start; /* the INLINE range covering the address */
     uint64_t range_size;
 } dw_sym_inline;
@@ -147,13 +146,13 @@ typedef struct dw_sym_lookup {
     uint64_t function_start;
     uint64_t function_size; /* 0 for PUBLIC: public symbols have no size */
     uint32_t param_size;
-    int has_line;           /* a line record covers the address */
+    int has_line; /* a line record covers the address */
     dw_symstr file;
     uint32_t line;
     uint64_t line_start;
     uint64_t line_size;
     unsigned inline_count;
-    int inlines_truncated;  /* deeper than DW_SYM_MAX_INLINE */
+    int inlines_truncated; /* deeper than DW_SYM_MAX_INLINE */
     dw_sym_inline inlines[DW_SYM_MAX_INLINE];
 } dw_sym_lookup;
 

@@ -50,18 +50,18 @@ typedef struct dw_system_info {
     uint32_t major_version;
     uint32_t minor_version;
     uint32_t build_number;
-    uint32_t platform_id;            /* DW_PLATFORM_* */
-    const char *csd_version;         /* service pack / kernel string, UTF-8, "" if none */
+    uint32_t platform_id;    /* DW_PLATFORM_* */
+    const char *csd_version; /* service pack / kernel string, UTF-8, "" if none */
     uint16_t suite_mask;
     /* CPU_INFORMATION: x86 variant */
-    char vendor_id[13];              /* "GenuineIntel", "" when not x86/amd64 */
-    uint32_t version_information;    /* CPUID 1 EAX */
-    uint32_t feature_information;    /* CPUID 1 EDX */
+    char vendor_id[13];           /* "GenuineIntel", "" when not x86/amd64 */
+    uint32_t version_information; /* CPUID 1 EAX */
+    uint32_t feature_information; /* CPUID 1 EDX */
     uint32_t amd_extended_cpu_features;
     /* CPU_INFORMATION: other variant */
     uint64_t processor_features[2];
-    const char *os_name;             /* "Windows NT", "Linux", "Mac OS X", ... */
-    const char *cpu_name;            /* "x86", "amd64", "arm64", ... */
+    const char *os_name;  /* "Windows NT", "Linux", "Mac OS X", ... */
+    const char *cpu_name; /* "x86", "amd64", "arm64", ... */
 } dw_system_info;
 
 dw_status dw_dump_system_info(dw_dump *dump, const dw_system_info **out);
@@ -95,12 +95,12 @@ typedef struct dw_time_zone {
 } dw_time_zone;
 
 typedef struct dw_misc_info {
-    uint32_t size_of_info;   /* 24 (v1), 44 (v2), 232 (v3), 832 (v4), 1364 (v5) or more */
-    int version;             /* 1..5 */
+    uint32_t size_of_info; /* 24 (v1), 44 (v2), 232 (v3), 832 (v4), 1364 (v5) or more */
+    int version;           /* 1..5 */
     uint32_t flags1;
     uint32_t process_id;
-    uint32_t process_create_time;  /* seconds since 1970 */
-    uint32_t process_user_time;    /* seconds */
+    uint32_t process_create_time; /* seconds since 1970 */
+    uint32_t process_user_time;   /* seconds */
     uint32_t process_kernel_time;
     /* v2 */
     uint32_t processor_max_mhz, processor_current_mhz, processor_mhz_limit;
@@ -112,7 +112,7 @@ typedef struct dw_misc_info {
     uint32_t time_zone_id;
     dw_time_zone time_zone;
     /* v4 */
-    const char *build_string;      /* UTF-8 */
+    const char *build_string; /* UTF-8 */
     const char *dbg_bld_str;
     /* v5 */
     uint32_t xstate_size_of_info;
@@ -128,11 +128,11 @@ typedef struct dw_exception {
     uint32_t thread_id;
     uint32_t code;
     uint32_t flags;
-    uint64_t record;              /* address of a chained EXCEPTION_RECORD */
-    uint64_t address;             /* where it happened */
-    uint32_t parameter_count;     /* as declared, may exceed 15 in damaged dumps */
+    uint64_t record;          /* address of a chained EXCEPTION_RECORD */
+    uint64_t address;         /* where it happened */
+    uint32_t parameter_count; /* as declared, may exceed 15 in damaged dumps */
     uint64_t parameters[DW_EXCEPTION_MAX_PARAMETERS];
-    uint32_t context_size;        /* thread context location descriptor */
+    uint32_t context_size; /* thread context location descriptor */
     uint32_t context_rva;
 } dw_exception;
 
@@ -141,8 +141,7 @@ dw_status dw_dump_exception(dw_dump *dump, const dw_exception **out);
 /* Crash reason as the field's tools print it, e.g.
  * "EXCEPTION_ACCESS_VIOLATION_WRITE", "SIGSEGV /SEGV_MAPERR", or a hex code.
  * Writes into buf and returns it. */
-const char *dw_exception_reason(dw_dump *dump, const dw_exception *exc, char *buf,
-                                size_t buf_size);
+const char *dw_exception_reason(dw_dump *dump, const dw_exception *exc, char *buf, size_t buf_size);
 
 /* The address a crash is "about": for access violations the faulting data
  * address (parameters[1]), otherwise the exception address.  32-bit dumps
@@ -153,7 +152,7 @@ uint64_t dw_exception_crash_address(dw_dump *dump, const dw_exception *exc);
 const char *dw_exception_code_name(uint32_t code);
 
 typedef struct dw_breakpad_info {
-    uint32_t validity;             /* bit 0: dump thread id valid; bit 1: requesting */
+    uint32_t validity; /* bit 0: dump thread id valid; bit 1: requesting */
     uint32_t dump_thread_id;
     uint32_t requesting_thread_id;
 } dw_breakpad_info;
@@ -166,7 +165,7 @@ typedef struct dw_annotation {
 } dw_annotation;
 
 typedef struct dw_crashpad_module {
-    uint32_t module_index;       /* index into the ModuleList */
+    uint32_t module_index; /* index into the ModuleList */
     size_t list_annotation_count;
     const char *const *list_annotations;
     size_t simple_annotation_count;
@@ -175,7 +174,7 @@ typedef struct dw_crashpad_module {
 
 typedef struct dw_crashpad_info {
     uint32_t version;
-    char report_id[37];          /* GUID as 8-4-4-4-12 lower hex */
+    char report_id[37]; /* GUID as 8-4-4-4-12 lower hex */
     char client_id[37];
     size_t simple_annotation_count;
     const dw_annotation *simple_annotations;

@@ -27,6 +27,7 @@ typedef enum dw_arch {
 
 /* Register numbers.  AMD64 follows the x64 unwind-code order (RAX=0 ... R15=15)
  * and x86 the ModRM order (EAX=0 ... EDI=7), so unwinders index by encoding. */
+/* clang-format off */
 enum {
     DW_AMD64_RAX, DW_AMD64_RCX, DW_AMD64_RDX, DW_AMD64_RBX,
     DW_AMD64_RSP, DW_AMD64_RBP, DW_AMD64_RSI, DW_AMD64_RDI,
@@ -43,13 +44,14 @@ enum {
     DW_X86_CS, DW_X86_DS, DW_X86_ES, DW_X86_FS, DW_X86_GS, DW_X86_SS,
     DW_X86_REG_COUNT
 };
+/* clang-format on */
 #define DW_MAX_REGS 32
 
 typedef struct dw_context {
     dw_arch arch;
-    uint32_t context_flags;   /* raw ContextFlags */
-    uint32_t raw_size;        /* bytes of the CONTEXT record in the dump */
-    uint64_t valid;           /* bit i set: regs[i] was captured */
+    uint32_t context_flags; /* raw ContextFlags */
+    uint32_t raw_size;      /* bytes of the CONTEXT record in the dump */
+    uint64_t valid;         /* bit i set: regs[i] was captured */
     uint64_t regs[DW_MAX_REGS];
 } dw_context;
 
@@ -70,14 +72,14 @@ typedef struct dw_thread {
     uint32_t priority_class;
     uint32_t priority;
     uint64_t teb;
-    uint64_t stack_start;     /* stack memory descriptor */
+    uint64_t stack_start; /* stack memory descriptor */
     uint64_t stack_size;
     uint32_t stack_rva;
     uint32_t context_size;
     uint32_t context_rva;
     uint64_t backing_store_start; /* ThreadExList (IA64); 0 otherwise */
     uint64_t backing_store_size;
-    const char *name;         /* from ThreadNames, UTF-8; NULL when unnamed */
+    const char *name; /* from ThreadNames, UTF-8; NULL when unnamed */
 } dw_thread;
 
 /* Borrowed array of every thread in dump order. */
@@ -105,7 +107,7 @@ typedef struct dw_thread_info {
     uint32_t dump_flags;
     uint32_t dump_error;
     uint32_t exit_status;
-    uint64_t create_time;     /* FILETIME */
+    uint64_t create_time; /* FILETIME */
     uint64_t exit_time;
     uint64_t kernel_time;
     uint64_t user_time;

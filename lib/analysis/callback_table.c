@@ -129,7 +129,7 @@ int cb_name_call_target(dw_walker *w, uint64_t ret, char *buf, size_t size,
     } else if (b[1] == 0xe8) { /* call rel32 */
         uint64_t target = wrap(w, ret + (uint64_t)(int64_t)(int32_t)dw_le32(b + 2));
         named = thunk_slot(w, target, &slot) ? name_slot(w, slot, buf, size)
-                                              : cb_name_function_start(w, target, buf, size)[0];
+                                             : cb_name_function_start(w, target, buf, size)[0];
     }
     if (named)
         *strength = DW_STRENGTH_STRONG;

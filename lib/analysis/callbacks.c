@@ -60,13 +60,20 @@ struct dw_callback_analyzer {
 const char *dw_thread_state_name(dw_thread_state state)
 {
     switch (state) {
-    case DW_THREAD_UNKNOWN: return "unknown";
-    case DW_THREAD_RUNNING: return "running";
-    case DW_THREAD_SYSCALL_WAIT: return "syscall_wait";
-    case DW_THREAD_APC_DISPATCH: return "apc_dispatch";
-    case DW_THREAD_EXCEPTION_DISPATCH: return "exception_dispatch";
-    case DW_THREAD_IN_CALLBACK: return "in_callback";
-    case DW_THREAD_PARKED: return "parked_at_callback_return";
+    case DW_THREAD_UNKNOWN:
+        return "unknown";
+    case DW_THREAD_RUNNING:
+        return "running";
+    case DW_THREAD_SYSCALL_WAIT:
+        return "syscall_wait";
+    case DW_THREAD_APC_DISPATCH:
+        return "apc_dispatch";
+    case DW_THREAD_EXCEPTION_DISPATCH:
+        return "exception_dispatch";
+    case DW_THREAD_IN_CALLBACK:
+        return "in_callback";
+    case DW_THREAD_PARKED:
+        return "parked_at_callback_return";
     }
     return "unknown";
 }
@@ -74,10 +81,14 @@ const char *dw_thread_state_name(dw_thread_state state)
 const char *dw_evidence_kind_name(dw_evidence_kind kind)
 {
     switch (kind) {
-    case DW_EVIDENCE_SYMBOL: return "symbol";
-    case DW_EVIDENCE_EXPORT: return "export";
-    case DW_EVIDENCE_STUB_DECODE: return "stub_decode";
-    case DW_EVIDENCE_REGISTER: return "register";
+    case DW_EVIDENCE_SYMBOL:
+        return "symbol";
+    case DW_EVIDENCE_EXPORT:
+        return "export";
+    case DW_EVIDENCE_STUB_DECODE:
+        return "stub_decode";
+    case DW_EVIDENCE_REGISTER:
+        return "register";
     }
     return "register";
 }
@@ -85,9 +96,12 @@ const char *dw_evidence_kind_name(dw_evidence_kind kind)
 const char *dw_evidence_strength_name(dw_evidence_strength strength)
 {
     switch (strength) {
-    case DW_STRENGTH_STRONG: return "strong";
-    case DW_STRENGTH_MEDIUM: return "medium";
-    case DW_STRENGTH_WEAK: return "weak";
+    case DW_STRENGTH_STRONG:
+        return "strong";
+    case DW_STRENGTH_MEDIUM:
+        return "medium";
+    case DW_STRENGTH_WEAK:
+        return "weak";
     }
     return "weak";
 }
@@ -159,10 +173,14 @@ dw_evidence_kind cb_symbol_kind(const dw_frame *f)
 const char *cb_symbol_source_word(const dw_frame *f)
 {
     switch (f->symbol_source) {
-    case DW_SYMSRC_SYM_FUNC: return ".sym FUNC";
-    case DW_SYMSRC_SYM_PUBLIC: return ".sym PUBLIC";
-    case DW_SYMSRC_EXPORT: return "export";
-    case DW_SYMSRC_NONE: break;
+    case DW_SYMSRC_SYM_FUNC:
+        return ".sym FUNC";
+    case DW_SYMSRC_SYM_PUBLIC:
+        return ".sym PUBLIC";
+    case DW_SYMSRC_EXPORT:
+        return "export";
+    case DW_SYMSRC_NONE:
+        break;
     }
     return "no symbol";
 }
@@ -280,8 +298,8 @@ static void syscall_evidence(dw_thread_callbacks *r, const cb_syscall *sc, uint3
                         (unsigned long long)sc->stub_ip, sc->ssn, sc->name, build,
                         sc->waiting ? ", IP after its kernel entry" : "");
     else if (sc->has_ssn)
-        cb_add_evidence(r, DW_EVIDENCE_STUB_DECODE, sc->waiting ? DW_STRENGTH_MEDIUM
-                                                                : DW_STRENGTH_WEAK,
+        cb_add_evidence(r, DW_EVIDENCE_STUB_DECODE,
+                        sc->waiting ? DW_STRENGTH_MEDIUM : DW_STRENGTH_WEAK,
                         "%s stub at 0x%llx loads 0x%x (%s on build %u)%s", sc->form,
                         (unsigned long long)sc->stub_ip, sc->ssn,
                         sc->named ? sc->name : "no name in the SSN table", build,
@@ -289,8 +307,7 @@ static void syscall_evidence(dw_thread_callbacks *r, const cb_syscall *sc, uint3
 }
 
 /* RAX/EAX holding NtCallbackReturn's number: a hint, never a claim. */
-static void register_hint(dw_walker *w, const dw_frame *f0, uint32_t build,
-                          dw_thread_callbacks *r)
+static void register_hint(dw_walker *w, const dw_frame *f0, uint32_t build, dw_thread_callbacks *r)
 {
     uint32_t ssn;
     unsigned reg = w->arch == DW_ARCH_X86 ? DW_X86_EAX : DW_AMD64_RAX;
@@ -325,8 +342,8 @@ static int running_evidence(const dw_frame *f0, const cb_syscall *sc, dw_thread_
 
 /* ---- classification ------------------------------------------------------------- */
 
-static void scan_dispatchers(dw_walker *w, const dw_thread *t, const frame_list *fl,
-                             uint32_t build, dw_thread_callbacks *r, dispatcher_kind *innermost)
+static void scan_dispatchers(dw_walker *w, const dw_thread *t, const frame_list *fl, uint32_t build,
+                             dw_thread_callbacks *r, dispatcher_kind *innermost)
 {
     *innermost = DISPATCH_NONE;
     char label[DW_CALLBACK_NAME_MAX];
@@ -354,13 +371,16 @@ static dw_thread_state state_of(const cb_syscall *sc, dispatcher_kind innermost)
     if (sc->named && cb_is_callback_return(sc->name) && (sc->by_symbol || sc->stub))
         return DW_THREAD_PARKED;
     switch (innermost) {
-    case DISPATCH_CALLBACK: return DW_THREAD_IN_CALLBACK;
-    case DISPATCH_APC: return DW_THREAD_APC_DISPATCH;
-    case DISPATCH_EXCEPTION: return DW_THREAD_EXCEPTION_DISPATCH;
-    case DISPATCH_NONE: break;
+    case DISPATCH_CALLBACK:
+        return DW_THREAD_IN_CALLBACK;
+    case DISPATCH_APC:
+        return DW_THREAD_APC_DISPATCH;
+    case DISPATCH_EXCEPTION:
+        return DW_THREAD_EXCEPTION_DISPATCH;
+    case DISPATCH_NONE:
+        break;
     }
-    if (sc->by_symbol || (sc->stub && sc->has_ssn && (sc->waiting || sc->named)) ||
-        sc->entry_insn)
+    if (sc->by_symbol || (sc->stub && sc->has_ssn && (sc->waiting || sc->named)) || sc->entry_insn)
         return DW_THREAD_SYSCALL_WAIT;
     return DW_THREAD_UNKNOWN;
 }
@@ -455,7 +475,6 @@ dw_status dw_callback_analyze_thread(dw_callback_analyzer *a, const dw_thread *t
     dw_status st = dw_callback_analyze_frames(a->walker, t, frames, n, out);
     out->thread_id = t->thread_id;
     if (n == 0)
-        snprintf(out->note, sizeof out->note, "not walked: %s",
-                 dw_walker_stop_reason(a->walker));
+        snprintf(out->note, sizeof out->note, "not walked: %s", dw_walker_stop_reason(a->walker));
     return st;
 }

@@ -32,22 +32,22 @@ const char *cb_symbol_source_word(const dw_frame *f);
 
 /* What a code address tells about the system call it belongs to. */
 typedef struct cb_syscall {
-    int named;                      /* name set */
+    int named;                       /* name set */
     char name[DW_CALLBACK_NAME_MAX]; /* "NtWaitForSingleObject" (Zw -> Nt) */
-    dw_evidence_strength strength;  /* of the name */
-    int by_symbol;                  /* name from a symbol/export of the address */
-    int stub;                       /* the code bytes are a system-call stub */
-    int waiting;                    /* ... and the IP rests after its kernel entry */
+    dw_evidence_strength strength;   /* of the name */
+    int by_symbol;                   /* name from a symbol/export of the address */
+    int stub;                        /* the code bytes are a system-call stub */
+    int waiting;                     /* ... and the IP rests after its kernel entry */
     int has_ssn;
     uint32_t ssn;
-    uint32_t service;               /* ssn & 0x3fff, the number the table is keyed by */
-    int ssn_bits;                   /* table to look service up in: 64 / 32 */
-    const char *form;               /* stub form name, or NULL */
-    int code_read;                  /* code bytes around the IP were available */
-    const char *entry_insn;         /* no stub form matched, but the IP follows this
-                                       kernel-entry instruction ("syscall"); else NULL */
-    uint64_t stub_ip;               /* the address decoded (x86: the stub after a helper) */
-    dw_evidence_kind name_kind;     /* by_symbol: symbol or export */
+    uint32_t service;                      /* ssn & 0x3fff, the number the table is keyed by */
+    int ssn_bits;                          /* table to look service up in: 64 / 32 */
+    const char *form;                      /* stub form name, or NULL */
+    int code_read;                         /* code bytes around the IP were available */
+    const char *entry_insn;                /* no stub form matched, but the IP follows this
+                                              kernel-entry instruction ("syscall"); else NULL */
+    uint64_t stub_ip;                      /* the address decoded (x86: the stub after a helper) */
+    dw_evidence_kind name_kind;            /* by_symbol: symbol or export */
     char where[DW_CALLBACK_NAME_MAX + 32]; /* by_symbol: "ntdll.dll!NtFoo+0x14 (export)" */
 } cb_syscall;
 

@@ -74,8 +74,7 @@ static int table_bits(dw_walker *w, const dw_syscall_stub *s)
 /* The two-byte instructions that enter the kernel (Intel SDM: SYSCALL 0F 05,
  * SYSENTER 0F 34, INT 2E CD 2E).  A thread waiting in the kernel rests right
  * after one, whatever the stub around it looks like (Wine's, future ones). */
-static const char *kernel_entry_before(const uint8_t *code, size_t n, uint64_t code_va,
-                                       uint64_t ip)
+static const char *kernel_entry_before(const uint8_t *code, size_t n, uint64_t code_va, uint64_t ip)
 {
     if (ip < code_va + 2 || ip - code_va > n)
         return NULL;

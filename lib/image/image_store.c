@@ -171,7 +171,7 @@ typedef struct cache_entry {
     char *name;
     uint32_t timestamp;
     uint32_t size_of_image;
-    dw_image_file *file;      /* NULL: known to be absent */
+    dw_image_file *file; /* NULL: known to be absent */
 } cache_entry;
 
 struct dw_image_store {
@@ -259,8 +259,7 @@ static dw_image_file *find_symbol_server(const char *dir, const char *name, uint
      * join_ci accepts any case of either half. */
     snprintf(key, sizeof key, "%08X%x", timestamp, size_of_image);
     if (!join_ci(dir, name, by_name, sizeof by_name) ||
-        !join_ci(by_name, key, by_key, sizeof by_key) ||
-        !join_ci(by_key, name, file, sizeof file))
+        !join_ci(by_name, key, by_key, sizeof by_key) || !join_ci(by_key, name, file, sizeof file))
         return NULL;
     return open_if_match(file, timestamp, size_of_image);
 }

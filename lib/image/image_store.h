@@ -25,8 +25,8 @@ typedef struct dw_image_file {
     char *path;
     const uint8_t *data;
     size_t size;
-    int mapped;               /* 0 while the headers are parsed (RVA = file offset) */
-    dw_pe pe;                 /* pe.read = dw_image_file_read, pe.ctx = this file */
+    int mapped; /* 0 while the headers are parsed (RVA = file offset) */
+    dw_pe pe;   /* pe.read = dw_image_file_read, pe.ctx = this file */
 } dw_image_file;
 
 /* Open and map `path`; err (may be NULL) says why it failed. */

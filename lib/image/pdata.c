@@ -23,8 +23,8 @@ static int read_runtime_function(dw_image_read_fn read, void *ctx, uint64_t rva,
 }
 
 /* Binary search for the last entry with begin <= rva: O(log n) reads. */
-static dw_status search_table(dw_image_read_fn read, void *ctx, uint32_t table_rva,
-                              uint32_t count, uint32_t rva, dw_runtime_function *out)
+static dw_status search_table(dw_image_read_fn read, void *ctx, uint32_t table_rva, uint32_t count,
+                              uint32_t rva, dw_runtime_function *out)
 {
     uint32_t lo = 0, hi = count;
     int found = 0;
@@ -46,8 +46,8 @@ static dw_status search_table(dw_image_read_fn read, void *ctx, uint32_t table_r
     return out->end > out->begin ? DW_OK : DW_ERR_DAMAGED;
 }
 
-dw_status dw_pdata_lookup(dw_image_read_fn read, void *ctx, uint32_t table_rva,
-                          uint32_t table_size, uint32_t rva, dw_runtime_function *out)
+dw_status dw_pdata_lookup(dw_image_read_fn read, void *ctx, uint32_t table_rva, uint32_t table_size,
+                          uint32_t rva, dw_runtime_function *out)
 {
     uint32_t count = table_size / DW_RUNTIME_FUNCTION_SIZE;
     if (!read || count == 0 || count > MAX_PDATA_ENTRIES)
@@ -212,8 +212,7 @@ static void decode_trailer(dw_unwind_info *info, const uint8_t *trailer)
     }
 }
 
-dw_status dw_unwind_info_read(dw_image_read_fn read, void *ctx, uint32_t rva,
-                              dw_unwind_info *out)
+dw_status dw_unwind_info_read(dw_image_read_fn read, void *ctx, uint32_t rva, dw_unwind_info *out)
 {
     memset(out, 0, sizeof *out);
     out->rva = rva;

@@ -9,9 +9,9 @@
 #include "util/reader.h"
 
 /* PE format layout facts used below. */
-#define DOS_MAGIC 0x5a4d         /* "MZ" */
+#define DOS_MAGIC 0x5a4d /* "MZ" */
 #define DOS_LFANEW_OFFSET 0x3c
-#define NT_SIGNATURE 0x00004550  /* "PE\0\0" */
+#define NT_SIGNATURE 0x00004550 /* "PE\0\0" */
 #define FILE_HEADER_SIZE 20
 #define OPT_MAGIC_PE32 0x10b
 #define OPT_MAGIC_PE32_PLUS 0x20b
@@ -230,15 +230,15 @@ static dw_status read_export_dir(dw_pe *pe, const dw_pe_dir *dir, export_dir *ed
         return pe_fail(pe, DW_ERR_DAMAGED, "exports: %u names declared but image is 0x%x bytes",
                        ed->name_count, pe->size_of_image);
     if (ed->name_count > DW_PE_MAX_EXPORTS)
-        return pe_fail(pe, DW_ERR_LIMIT, "exports: %u names exceed the cap of %u",
-                       ed->name_count, DW_PE_MAX_EXPORTS);
+        return pe_fail(pe, DW_ERR_LIMIT, "exports: %u names exceed the cap of %u", ed->name_count,
+                       DW_PE_MAX_EXPORTS);
     return DW_OK;
 }
 
 /* Resolve name i to (name, rva): 1 = export, 2 = forwarder (skipped),
  * 0 = unusable ordinal or null address (skipped), -1 = unreadable. */
-static int read_one_export(dw_pe *pe, dw_arena *arena, const dw_pe_dir *dir,
-                           const export_dir *ed, uint32_t i, dw_pe_export *out)
+static int read_one_export(dw_pe *pe, dw_arena *arena, const dw_pe_dir *dir, const export_dir *ed,
+                           uint32_t i, dw_pe_export *out)
 {
     uint32_t name_rva, func_rva;
     uint8_t ord[2];
@@ -316,9 +316,17 @@ const dw_pe_export *dw_pe_export_at(const dw_pe_exports *exports, uint32_t rva)
     if (lo == 0)
         return NULL;
     /* Aliases share an address (NtX / ZwX): answer the first by name, so the
-     * choice does not depend on the search path. */
-    size_t i = lo - 1;
-    while (i > 0 && exports->items[i - 1].rva == exports->items[i].rva)
-        i--;
-    return &exports->items[i];
+     * choice does not depend on the search path.  Found by a second binary
+     * search, not a walk back: a hostile table can alias every export. */
+    uint32_t found = exports->items[lo - 1].rva;
+    size_t first = 0;
+    hi = lo - 1;
+    while (first < hi) { /* first item with rva == found */
+        size_t mid = first + (hi - first) / 2;
+        if (exports->items[mid].rva < found)
+            first = mid + 1;
+        else
+            hi = mid;
+    }
+    return &exports->items[first];
 }

@@ -43,33 +43,33 @@ typedef struct dw_pe_dir {
 } dw_pe_dir;
 
 typedef struct dw_pe_section {
-    char name[9];             /* NUL-terminated copy of the 8-byte name */
+    char name[9]; /* NUL-terminated copy of the 8-byte name */
     uint32_t virtual_address;
     uint32_t virtual_size;
-    uint32_t raw_size;        /* SizeOfRawData */
-    uint32_t raw_offset;      /* PointerToRawData */
+    uint32_t raw_size;   /* SizeOfRawData */
+    uint32_t raw_offset; /* PointerToRawData */
     uint32_t characteristics;
 } dw_pe_section;
 
 typedef struct dw_pe {
     dw_image_read_fn read;
     void *ctx;
-    uint32_t nt_offset;       /* e_lfanew */
+    uint32_t nt_offset; /* e_lfanew */
     uint16_t machine;
     uint16_t characteristics;
     uint32_t time_date_stamp;
-    int is_pe32_plus;         /* optional header magic 0x20b */
+    int is_pe32_plus; /* optional header magic 0x20b */
     uint64_t image_base;
     uint32_t section_alignment;
     uint32_t file_alignment;
     uint32_t size_of_image;
     uint32_t size_of_headers;
     uint32_t checksum;
-    uint32_t dir_count;       /* NumberOfRvaAndSizes, clamped to 16 */
+    uint32_t dir_count; /* NumberOfRvaAndSizes, clamped to 16 */
     dw_pe_dir dirs[DW_PE_DIR_COUNT];
     uint16_t section_count;
     dw_pe_section sections[DW_PE_MAX_SECTIONS];
-    char error[256];          /* why dw_pe_open or a later call failed */
+    char error[256]; /* why dw_pe_open or a later call failed */
 } dw_pe;
 
 /* Parse the headers through `read`.  The dw_pe holds no pointers into the
@@ -94,15 +94,15 @@ const dw_pe_dir *dw_pe_dir_get(const dw_pe *pe, unsigned index);
 typedef struct dw_pe_export {
     const char *name;
     uint32_t rva;
-    uint16_t ordinal;         /* biased by the directory's Base */
+    uint16_t ordinal; /* biased by the directory's Base */
 } dw_pe_export;
 
 typedef struct dw_pe_exports {
-    const char *dll_name;     /* the directory's Name ("" when unreadable) */
-    dw_pe_export *items;      /* sorted by rva, then name */
+    const char *dll_name; /* the directory's Name ("" when unreadable) */
+    dw_pe_export *items;  /* sorted by rva, then name */
     size_t count;
     size_t skipped_forwarders;
-    size_t unreadable;        /* names or table entries that could not be read */
+    size_t unreadable; /* names or table entries that could not be read */
 } dw_pe_exports;
 
 /* Cap on NumberOfNames; ntdll has ~2,500. */

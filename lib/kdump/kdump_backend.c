@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kdump/diskdump_check.h"
 #include "kdump/elf_core.h"
 #include "kdump/kdump_loader.h"
 #include "minidump/backend.h"
@@ -567,11 +568,6 @@ static void fill_system_info(dw_dump *dump, kd_state *s, dw_arch arch)
         si->csd_version = "";
 }
 
-static int is_diskdump(const dw_reader *f)
-{
-    return f->size >= 8 && (!memcmp(f->data, "KDUMP   ", 8) || !memcmp(f->data, "DISKDUMP", 8));
-}
-
 /* A descriptor libkdumpfile can read: the file itself, or (for a caller's
  * buffer or inflated gzip input) an anonymous memory file holding a copy. */
 static int open_fd(dw_dump *dump, const char *path)
@@ -607,7 +603,7 @@ static dw_status open_context(dw_dump *dump, kd_state *s, const char *path, dw_e
         /* libkdumpfile 0.5.1 crashes in kdump_free() after it failed to open
          * a diskdump file; such a context is left unfreed (a bounded leak on
          * a refused file) rather than crash the caller. */
-        s->leak_ctx = is_diskdump(&dump->file);
+        s->leak_ctx = dw_is_diskdump(&dump->file);
         dw_error_set(err, ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT,
                      "libkdumpfile cannot open it: %s", s->kd->get_err(s->ctx));
         return ks == KDUMP_ERR_NOTIMPL ? DW_ERR_UNSUPPORTED : DW_ERR_FORMAT;
@@ -651,24 +647,13 @@ static dw_status fill_all(dw_dump *dump, kd_state *s)
     return DW_OK;
 }
 
-/* disk_dump_header (makedumpfile diskdump_mod.h) starts with the 8-byte
- * signature and an int header_version (makedumpfile writes 6).  Anything
- * else is refused here: libkdumpfile cannot free a context after a failed
- * diskdump open (open_context), so junk should not reach it. */
+/* libkdumpfile trusts a compressed kdump's layout (diskdump_check.h), and
+ * cannot free a context after a failed diskdump open (open_context), so a
+ * file whose header, bitmaps or page descriptors do not fit is refused
+ * here, before it reaches the library. */
 static dw_status check_diskdump_header(dw_dump *dump, dw_error *err)
 {
-    const dw_reader *f = &dump->file;
-    if (!is_diskdump(f))
-        return DW_OK;
-    uint32_t version = 0;
-    if (!dw_peek_u32(f, 8, &version) || version == 0 || version > 64 || f->size < 4096) {
-        dw_error_set(err, DW_ERR_FORMAT,
-                     "kdump header: version %u in a %zu-byte file is not a compressed kernel "
-                     "dump (makedumpfile writes versions 1-6 and a 4 KiB header block)",
-                     version, f->size);
-        return DW_ERR_FORMAT;
-    }
-    return DW_OK;
+    return dw_is_diskdump(&dump->file) ? dw_diskdump_check(&dump->file, err) : DW_OK;
 }
 
 static dw_status load_library(kd_state *s, dw_error *err)

@@ -19,16 +19,26 @@
 const char *dw_status_name(dw_status status)
 {
     switch (status) {
-    case DW_OK: return "ok";
-    case DW_ERR_INVALID_ARG: return "invalid-argument";
-    case DW_ERR_IO: return "io-error";
-    case DW_ERR_FORMAT: return "bad-format";
-    case DW_ERR_TRUNCATED: return "truncated";
-    case DW_ERR_DAMAGED: return "damaged";
-    case DW_ERR_NOT_FOUND: return "not-found";
-    case DW_ERR_NOMEM: return "out-of-memory";
-    case DW_ERR_LIMIT: return "limit-exceeded";
-    case DW_ERR_UNSUPPORTED: return "unsupported";
+    case DW_OK:
+        return "ok";
+    case DW_ERR_INVALID_ARG:
+        return "invalid-argument";
+    case DW_ERR_IO:
+        return "io-error";
+    case DW_ERR_FORMAT:
+        return "bad-format";
+    case DW_ERR_TRUNCATED:
+        return "truncated";
+    case DW_ERR_DAMAGED:
+        return "damaged";
+    case DW_ERR_NOT_FOUND:
+        return "not-found";
+    case DW_ERR_NOMEM:
+        return "out-of-memory";
+    case DW_ERR_LIMIT:
+        return "limit-exceeded";
+    case DW_ERR_UNSUPPORTED:
+        return "unsupported";
     }
     return "unknown-status";
 }
@@ -257,9 +267,9 @@ dw_status dw_find_record_stream(dw_dump *dump, uint32_t type, size_t record_size
     if (rva)
         *rva = at;
     if (out->size < record_size)
-        return dw_damage(dump, type, at, DW_ERR_TRUNCATED, "%s: stream holds %zu bytes, %s needs %zu%s",
-                         dw_stream_type_name(type), out->size, record, record_size,
-                         consequence ? consequence : "");
+        return dw_damage(dump, type, at, DW_ERR_TRUNCATED,
+                         "%s: stream holds %zu bytes, %s needs %zu%s", dw_stream_type_name(type),
+                         out->size, record, record_size, consequence ? consequence : "");
     return DW_OK;
 }
 
@@ -291,11 +301,16 @@ static const char *record_noun(uint32_t type)
 {
     switch (type) {
     case DW_STREAM_THREAD_LIST:
-    case DW_STREAM_THREAD_EX_LIST: return "threads";
-    case DW_STREAM_MODULE_LIST: return "modules";
-    case DW_STREAM_MEMORY_LIST: return "memory ranges";
-    case DW_STREAM_THREAD_NAMES: return "thread names";
-    default: return "records";
+    case DW_STREAM_THREAD_EX_LIST:
+        return "threads";
+    case DW_STREAM_MODULE_LIST:
+        return "modules";
+    case DW_STREAM_MEMORY_LIST:
+        return "memory ranges";
+    case DW_STREAM_THREAD_NAMES:
+        return "thread names";
+    default:
+        return "records";
     }
 }
 
@@ -312,8 +327,7 @@ dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, 
                          stream->size, header_size);
     uint64_t body;
     if (!dw_mul_ok(declared, elem_size, &body))
-        return dw_damage(dump, type, rva, DW_ERR_DAMAGED, "%s: count %u overflows", name,
-                         declared);
+        return dw_damage(dump, type, rva, DW_ERR_DAMAGED, "%s: count %u overflows", name, declared);
     size_t start = header_size;
     /* Some writers pad the count to 8 bytes (seen in LLDB's test dumps); accept
      * the padding only when the sizes say it is there. */
@@ -324,16 +338,15 @@ dw_status dw_list_header(dw_dump *dump, uint32_t type, const dw_reader *stream, 
     dw_status st = DW_OK;
     if (declared > room) {
         usable = (uint32_t)room;
-        st = dw_damage(dump, type, rva, DW_ERR_TRUNCATED,
-                       "%s: %u %s declared but stream holds %llu", name, declared,
-                       record_noun(type),
-                       (unsigned long long)room);
+        st =
+            dw_damage(dump, type, rva, DW_ERR_TRUNCATED, "%s: %u %s declared but stream holds %llu",
+                      name, declared, record_noun(type), (unsigned long long)room);
     }
     if (usable > cap) {
         usable = (uint32_t)cap;
         st = dw_damage(dump, type, rva, DW_ERR_LIMIT,
-                       "%s: %u %s exceed the limit of %llu; the rest are ignored", name,
-                       declared, record_noun(type), (unsigned long long)cap);
+                       "%s: %u %s exceed the limit of %llu; the rest are ignored", name, declared,
+                       record_noun(type), (unsigned long long)cap);
     }
     *count = usable;
     *records = dw_reader_sub_clamped(stream, start, (uint64_t)usable * elem_size);
@@ -356,17 +369,18 @@ dw_status dw_sized_list_header(dw_dump *dump, uint32_t type, const dw_reader *st
     else if (dw_peek_u32(stream, 8, &declared32))
         declared = declared32;
     if (stream->size < spec->min_header || *header_size < spec->min_header ||
-        *header_size > stream->size || *entry_size < spec->min_entry)
+        *header_size > stream->size || *entry_size < spec->min_entry || *entry_size == 0)
         return dw_damage(dump, type, rva, DW_ERR_DAMAGED,
-                         "%s: header (SizeOfHeader %u, %s %u) does not fit a %zu-byte stream",
-                         name, *header_size, spec->entry_field, *entry_size, stream->size);
+                         "%s: header (SizeOfHeader %u, %s %u) does not fit a %zu-byte stream", name,
+                         *header_size, spec->entry_field, *entry_size, stream->size);
     uint64_t room = (stream->size - *header_size) / *entry_size;
     dw_status st = DW_OK;
     *count = declared;
     if (declared > room) {
         *count = room;
-        st = dw_damage(dump, type, rva, DW_ERR_TRUNCATED, "%s: %llu %s declared but stream holds %llu",
-                       name, (unsigned long long)declared, spec->noun, (unsigned long long)room);
+        st = dw_damage(dump, type, rva, DW_ERR_TRUNCATED,
+                       "%s: %llu %s declared but stream holds %llu", name,
+                       (unsigned long long)declared, spec->noun, (unsigned long long)room);
     }
     if (*count > spec->cap) {
         *count = spec->cap;
@@ -387,8 +401,8 @@ static dw_status parse_directory(dw_dump *dump, dw_error *err)
         fits = (dump->file.size - h->directory_rva) / MD_DIRENTRY_SIZE;
     if (n > fits) {
         dw_damage(dump, 0, h->directory_rva, DW_ERR_TRUNCATED,
-                  "stream directory: %u entries declared at offset 0x%x but the file holds %llu",
-                  n, h->directory_rva, (unsigned long long)fits);
+                  "stream directory: %u entries declared at offset 0x%x but the file holds %llu", n,
+                  h->directory_rva, (unsigned long long)fits);
         n = (uint32_t)fits;
     }
     if (n > DW_MAX_STREAMS) {
@@ -417,8 +431,8 @@ static dw_status parse_directory(dw_dump *dump, dw_error *err)
         }
         if (!s->in_bounds)
             dw_damage(dump, s->type, s->rva, DW_ERR_TRUNCATED,
-                      "%s: %u bytes at offset 0x%x run past the end of the %zu-byte file",
-                      s->name, s->size, s->rva, dump->file.size);
+                      "%s: %u bytes at offset 0x%x run past the end of the %zu-byte file", s->name,
+                      s->size, s->rva, dump->file.size);
         if (s->duplicate)
             dw_damage(dump, s->type, s->rva, DW_ERR_DAMAGED,
                       "%s: duplicate directory entry %u; the first one is used", s->name, i);
@@ -431,8 +445,10 @@ static dw_status open_minidump(dw_dump *dump, dw_error *err)
 {
     dw_reader r = dump->file;
     if (r.size < MD_HEADER_SIZE) {
-        dw_error_set(err, DW_ERR_FORMAT, "not a minidump: %zu bytes is shorter than the "
-                                         "32-byte MINIDUMP_HEADER", r.size);
+        dw_error_set(err, DW_ERR_FORMAT,
+                     "not a minidump: %zu bytes is shorter than the "
+                     "32-byte MINIDUMP_HEADER",
+                     r.size);
         return DW_ERR_FORMAT;
     }
     dw_header *h = &dump->header;
@@ -460,7 +476,7 @@ static dw_status open_minidump(dw_dump *dump, dw_error *err)
 
 int dw_backend_magic(const uint8_t *data, size_t size)
 {
-    static const char *const magics[] = {"\x7f" "ELF", "KDUMP   ", "DISKDUMP", "makedumpfile"};
+    static const char *const magics[] = {"\177ELF", "KDUMP   ", "DISKDUMP", "makedumpfile"};
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
         size_t n = strlen(magics[i]);
         if (size >= n && memcmp(data, magics[i], n) == 0)
@@ -525,8 +541,7 @@ static uint64_t max_inflated(const dw_open_options *opts)
     return DW_DEFAULT_MAX_INFLATED_SIZE;
 }
 
-dw_status dw_dump_open(const char *path, const dw_open_options *opts, dw_dump **out,
-                       dw_error *err)
+dw_status dw_dump_open(const char *path, const dw_open_options *opts, dw_dump **out, dw_error *err)
 {
     if (!path || !out) {
         dw_error_set(err, DW_ERR_INVALID_ARG, "dw_dump_open: path and out are required");

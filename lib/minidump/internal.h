@@ -33,14 +33,14 @@ typedef struct dw_lazy {
 typedef struct dw_source {
     const uint8_t *data;
     size_t size;
-    void *mapping;     /* munmap on close when non-NULL */
+    void *mapping; /* munmap on close when non-NULL */
     size_t mapping_size;
-    uint8_t *owned;    /* free on close when non-NULL (inflated gzip) */
+    uint8_t *owned; /* free on close when non-NULL (inflated gzip) */
 } dw_source;
 
 struct dw_dump {
     dw_source src;
-    dw_reader file;        /* the whole dump */
+    dw_reader file; /* the whole dump */
     dw_header header;
     dw_stream_info *streams;
     size_t stream_count;
@@ -80,7 +80,7 @@ struct dw_dump {
     int is_wow64;
 
     dw_lazy modules_lazy;
-    dw_module *modules;        /* dump order */
+    dw_module *modules; /* dump order */
     size_t module_count;
     const dw_module **modules_sorted; /* by base, for lookups */
     /* dw_dump_module_at's answer from module_seg_start[i] up to the next

@@ -321,8 +321,8 @@ static void emit_piece(piece_sink *sink, const range_list *list, uint32_t rank, 
  * are sorted apart: the ends, taken in start order, are already in order
  * unless one range lies inside another, so their sort is one pass and only
  * the starts need real sorting. */
-static void sort_starts_and_ends(const range_list *list, uint32_t *scratch,
-                                 const uint32_t **starts, const uint32_t **ends)
+static void sort_starts_and_ends(const range_list *list, uint32_t *scratch, const uint32_t **starts,
+                                 const uint32_t **ends)
 {
     size_t n = list->count;
     uint32_t *a = scratch, *b = scratch + n, *c = scratch + 2 * n;

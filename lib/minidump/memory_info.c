@@ -96,8 +96,8 @@ static dw_status parse_memory_infos(dw_dump *dump)
     dw_status st = dw_find_stream(dump, DW_STREAM_MEMORY_INFO_LIST, &stream, &rva);
     if (st == DW_ERR_NOT_FOUND)
         return st;
-    dw_status lst = dw_sized_list_header(dump, DW_STREAM_MEMORY_INFO_LIST, &stream, rva,
-                                         &info_list, &header_size, &entry_size, &count);
+    dw_status lst = dw_sized_list_header(dump, DW_STREAM_MEMORY_INFO_LIST, &stream, rva, &info_list,
+                                         &header_size, &entry_size, &count);
     if (count == 0 && lst != DW_OK)
         return lst;
     dump->memory_infos = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof(dw_memory_info));

@@ -32,8 +32,8 @@ static int is_gzip(const uint8_t *data, size_t size)
 /* Inflate a whole gzip member into a growing heap buffer, refusing output
  * beyond max_out.  The buffer grows geometrically, so the cost is
  * proportional to the output. */
-static dw_status inflate_gzip(const uint8_t *in, size_t in_size, uint64_t max_out,
-                              dw_source *src, dw_error *err)
+static dw_status inflate_gzip(const uint8_t *in, size_t in_size, uint64_t max_out, dw_source *src,
+                              dw_error *err)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
@@ -93,8 +93,10 @@ static dw_status inflate_gzip(const uint8_t *in, size_t in_size, uint64_t max_ou
         }
         if (zr == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0) {
             st = DW_ERR_TRUNCATED;
-            dw_error_set(err, st, "gzip: input ends before the compressed stream does "
-                                  "(%zu bytes inflated)", used);
+            dw_error_set(err, st,
+                         "gzip: input ends before the compressed stream does "
+                         "(%zu bytes inflated)",
+                         used);
             break;
         }
     }

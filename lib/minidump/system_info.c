@@ -152,9 +152,9 @@ static dw_status parse_system_info(dw_dump *dump)
         return dump->backend_status->system_info;
     dw_reader r;
     uint32_t rva = 0;
-    dw_status st = dw_find_record_stream(dump, DW_STREAM_SYSTEM_INFO, SYSTEM_INFO_SIZE,
-                                         "MINIDUMP_SYSTEM_INFO", "; CPU and OS are unknown", &r,
-                                         &rva);
+    dw_status st =
+        dw_find_record_stream(dump, DW_STREAM_SYSTEM_INFO, SYSTEM_INFO_SIZE, "MINIDUMP_SYSTEM_INFO",
+                              "; CPU and OS are unknown", &r, &rva);
     if (st != DW_OK)
         return st;
     dw_system_info *si = &dump->system_info;

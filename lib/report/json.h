@@ -22,13 +22,13 @@ void dw_json_end_object(dw_json *j);
 void dw_json_begin_array(dw_json *j);
 void dw_json_end_array(dw_json *j);
 void dw_json_key(dw_json *j, const char *key);
-void dw_json_string(dw_json *j, const char *s);        /* NULL writes null */
+void dw_json_string(dw_json *j, const char *s); /* NULL writes null */
 void dw_json_string_n(dw_json *j, const char *s, size_t n);
 void dw_json_uint(dw_json *j, uint64_t v);
 void dw_json_int(dw_json *j, int64_t v);
 void dw_json_bool(dw_json *j, int v);
 void dw_json_null(dw_json *j);
-void dw_json_hex(dw_json *j, uint64_t v);              /* "0x..." string */
+void dw_json_hex(dw_json *j, uint64_t v);                  /* "0x..." string */
 void dw_json_hex_width(dw_json *j, uint64_t v, int width); /* zero-padded digits */
 /* key + value shorthands */
 void dw_json_kv_string(dw_json *j, const char *key, const char *s);

@@ -17,8 +17,8 @@ const char *dw_report_cpu_description(const dw_system_info *si, char *buf, size_
      * vendor first. */
     unsigned family = si->processor_level;
     unsigned model = si->processor_revision >> 8, stepping = si->processor_revision & 0xff;
-    int x86ish = si->processor_architecture == DW_CPU_X86 ||
-                 si->processor_architecture == DW_CPU_AMD64;
+    int x86ish =
+        si->processor_architecture == DW_CPU_X86 || si->processor_architecture == DW_CPU_AMD64;
     if (!x86ish)
         snprintf(buf, size, "%s", si->cpu_name ? si->cpu_name : "unknown");
     else if (si->processor_architecture == DW_CPU_X86 && si->vendor_id[0])
@@ -32,8 +32,8 @@ const char *dw_report_cpu_description(const dw_system_info *si, char *buf, size_
 const char *dw_report_os_version(const dw_system_info *si, char *buf, size_t size)
 {
     if (si->csd_version && si->csd_version[0])
-        snprintf(buf, size, "%u.%u.%u %s", si->major_version, si->minor_version,
-                 si->build_number, si->csd_version);
+        snprintf(buf, size, "%u.%u.%u %s", si->major_version, si->minor_version, si->build_number,
+                 si->csd_version);
     else
         snprintf(buf, size, "%u.%u.%u", si->major_version, si->minor_version, si->build_number);
     return buf;
@@ -162,7 +162,7 @@ static void json_crash_info(dw_json *j, dw_dump *dump)
     dw_json_key(j, "parameters");
     dw_json_begin_array(j);
     uint32_t np = e->parameter_count < DW_EXCEPTION_MAX_PARAMETERS ? e->parameter_count
-                                                                    : DW_EXCEPTION_MAX_PARAMETERS;
+                                                                   : DW_EXCEPTION_MAX_PARAMETERS;
     for (uint32_t i = 0; i < np; i++)
         dw_json_hex(j, e->parameters[i]);
     dw_json_end_array(j);
@@ -295,8 +295,7 @@ static void streams_text(dw_dump *dump, FILE *out)
     for (size_t i = 0; i < dw_dump_stream_count(dump); i++) {
         const dw_stream_info *s = dw_dump_stream_at(dump, i);
         fprintf(out, "%-5zu 0x%-10x %-22s %10u 0x%08x  %s%s\n", i, s->type, s->name, s->size,
-                s->rva, s->in_bounds ? "" : "past-end-of-file ",
-                s->duplicate ? "duplicate" : "");
+                s->rva, s->in_bounds ? "" : "past-end-of-file ", s->duplicate ? "duplicate" : "");
     }
     dw_report_text_health(out, dump);
 }
@@ -387,8 +386,9 @@ static void threads_text(dw_dump *dump, FILE *out)
         dw_context ctx;
         fprintf(out, "Thread %zu  id %u (0x%x)%s%s%s\n", i, t->thread_id, t->thread_id,
                 t->name ? "  \"" : "", t->name ? t->name : "", t->name ? "\"" : "");
-        fprintf(out, "    teb 0x%" PRIx64 "  stack 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64
-                     " bytes)  suspend %u  priority %u\n",
+        fprintf(out,
+                "    teb 0x%" PRIx64 "  stack 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64
+                " bytes)  suspend %u  priority %u\n",
                 t->teb, t->stack_start, t->stack_start + t->stack_size, t->stack_size,
                 t->suspend_count, t->priority);
         if (dw_thread_context(dump, t, &ctx) == DW_OK)
@@ -489,10 +489,14 @@ static void modules_text(dw_dump *dump, FILE *out)
 static const char *source_name(dw_memory_source s)
 {
     switch (s) {
-    case DW_MEMSRC_MEMORY64_LIST: return "Memory64List";
-    case DW_MEMSRC_MEMORY_LIST: return "MemoryList";
-    case DW_MEMSRC_THREAD_STACK: return "ThreadStack";
-    case DW_MEMSRC_CORE_SEGMENT: return "CoreSegment";
+    case DW_MEMSRC_MEMORY64_LIST:
+        return "Memory64List";
+    case DW_MEMSRC_MEMORY_LIST:
+        return "MemoryList";
+    case DW_MEMSRC_THREAD_STACK:
+        return "ThreadStack";
+    case DW_MEMSRC_CORE_SEGMENT:
+        return "CoreSegment";
     }
     return "?";
 }
@@ -574,12 +578,23 @@ dw_status dw_report_write(dw_dump *dump, dw_report_section section, dw_report_fo
     if (section == DW_REPORT_INFO || section == DW_REPORT_STREAMS)
         dw_dump_check_all(dump);
     switch (section) {
-    case DW_REPORT_INFO: json ? info_json(dump, out) : info_text(dump, out); break;
-    case DW_REPORT_STREAMS: json ? streams_json(dump, out) : streams_text(dump, out); break;
-    case DW_REPORT_THREADS: json ? threads_json(dump, out) : threads_text(dump, out); break;
-    case DW_REPORT_MODULES: json ? modules_json(dump, out) : modules_text(dump, out); break;
-    case DW_REPORT_MEMORY: json ? memory_json(dump, out) : memory_text(dump, out); break;
-    default: return DW_ERR_INVALID_ARG;
+    case DW_REPORT_INFO:
+        json ? info_json(dump, out) : info_text(dump, out);
+        break;
+    case DW_REPORT_STREAMS:
+        json ? streams_json(dump, out) : streams_text(dump, out);
+        break;
+    case DW_REPORT_THREADS:
+        json ? threads_json(dump, out) : threads_text(dump, out);
+        break;
+    case DW_REPORT_MODULES:
+        json ? modules_json(dump, out) : modules_text(dump, out);
+        break;
+    case DW_REPORT_MEMORY:
+        json ? memory_json(dump, out) : memory_text(dump, out);
+        break;
+    default:
+        return DW_ERR_INVALID_ARG;
     }
     return ferror(out) ? DW_ERR_IO : DW_OK;
 }

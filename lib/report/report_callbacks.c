@@ -15,13 +15,20 @@
 static int state_rank(dw_thread_state s)
 {
     switch (s) {
-    case DW_THREAD_PARKED: return 0;
-    case DW_THREAD_IN_CALLBACK: return 1;
-    case DW_THREAD_EXCEPTION_DISPATCH: return 2;
-    case DW_THREAD_APC_DISPATCH: return 3;
-    case DW_THREAD_SYSCALL_WAIT: return 4;
-    case DW_THREAD_RUNNING: return 5;
-    case DW_THREAD_UNKNOWN: return 6;
+    case DW_THREAD_PARKED:
+        return 0;
+    case DW_THREAD_IN_CALLBACK:
+        return 1;
+    case DW_THREAD_EXCEPTION_DISPATCH:
+        return 2;
+    case DW_THREAD_APC_DISPATCH:
+        return 3;
+    case DW_THREAD_SYSCALL_WAIT:
+        return 4;
+    case DW_THREAD_RUNNING:
+        return 5;
+    case DW_THREAD_UNKNOWN:
+        return 6;
     }
     return 6;
 }
@@ -29,13 +36,20 @@ static int state_rank(dw_thread_state s)
 static const char *state_words(dw_thread_state s)
 {
     switch (s) {
-    case DW_THREAD_PARKED: return "parked at the callback-return stub";
-    case DW_THREAD_IN_CALLBACK: return "inside a user-mode callback";
-    case DW_THREAD_EXCEPTION_DISPATCH: return "in exception dispatch";
-    case DW_THREAD_APC_DISPATCH: return "in APC dispatch";
-    case DW_THREAD_SYSCALL_WAIT: return "waiting in a system call";
-    case DW_THREAD_RUNNING: return "running user code";
-    case DW_THREAD_UNKNOWN: return "unknown";
+    case DW_THREAD_PARKED:
+        return "parked at the callback-return stub";
+    case DW_THREAD_IN_CALLBACK:
+        return "inside a user-mode callback";
+    case DW_THREAD_EXCEPTION_DISPATCH:
+        return "in exception dispatch";
+    case DW_THREAD_APC_DISPATCH:
+        return "in APC dispatch";
+    case DW_THREAD_SYSCALL_WAIT:
+        return "waiting in a system call";
+    case DW_THREAD_RUNNING:
+        return "running user code";
+    case DW_THREAD_UNKNOWN:
+        return "unknown";
     }
     return "unknown";
 }
@@ -210,8 +224,8 @@ static void text_thread(FILE *out, const analysed *a)
 {
     const dw_thread_callbacks *r = &a->result;
     char tag[512];
-    fprintf(out, "Thread %zu - tid: %u%s%s\n", a->index, r->thread_id,
-            a->thread->name ? " " : "", a->thread->name ? a->thread->name : "");
+    fprintf(out, "Thread %zu - tid: %u%s%s\n", a->index, r->thread_id, a->thread->name ? " " : "",
+            a->thread->name ? a->thread->name : "");
     fprintf(out, "    %s\n", dw_thread_callbacks_tag(r, tag, sizeof tag));
     for (unsigned i = 0; i < r->level_count; i++)
         text_level(out, i + 1, &r->levels[i]);
@@ -231,10 +245,11 @@ static void text_report(dw_dump *dump, FILE *out, analysed *all, size_t n)
         counts[state_rank(all[i].result.state)]++;
     dw_report_text_system(dump, out);
     fprintf(out, "\nKernel-mode callbacks: %zu thread%s\n", n, n == 1 ? "" : "s");
-    fprintf(out, "  parked at callback return: %zu\n  inside a callback:         %zu\n"
-                 "  exception dispatch:        %zu\n  APC dispatch:              %zu\n"
-                 "  waiting in a system call:  %zu\n  running:                   %zu\n"
-                 "  unknown:                   %zu\n\n",
+    fprintf(out,
+            "  parked at callback return: %zu\n  inside a callback:         %zu\n"
+            "  exception dispatch:        %zu\n  APC dispatch:              %zu\n"
+            "  waiting in a system call:  %zu\n  running:                   %zu\n"
+            "  unknown:                   %zu\n\n",
             counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6]);
     analysed *sorted = malloc(n ? n * sizeof *sorted : 1);
     if (!sorted) {

@@ -47,7 +47,7 @@ typedef struct stack_report {
     size_t frame_cap;
     size_t frame_count; /* frames of the thread walked last */
     char stop_reason[128];
-    int has_bounds;     /* the walk's stack bounds are known */
+    int has_bounds; /* the walk's stack bounds are known */
     uint64_t stack_low, stack_high;
     int addr_digits;         /* hex digits of an address: 8 or 16 */
     const dw_exception *exc; /* NULL without an Exception stream */
@@ -178,8 +178,7 @@ static void walk_thread(stack_report *r, const dw_thread *t)
         return;
     }
     if (dw_walker_start(r->walker, t) == DW_OK) {
-        r->has_bounds =
-            dw_walker_stack_bounds(r->walker, &r->stack_low, &r->stack_high) == DW_OK;
+        r->has_bounds = dw_walker_stack_bounds(r->walker, &r->stack_low, &r->stack_high) == DW_OK;
         while (r->frame_count <= r->frame_cap &&
                dw_walker_next(r->walker, &r->frames[r->frame_count]) == DW_OK)
             r->frame_count++;

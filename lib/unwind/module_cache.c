@@ -46,8 +46,8 @@ static void load_image(dw_walker *w, const dw_module *m, dw_module_cache *c)
 {
     c->walker = w;
     c->base = m->base;
-    if (w->images && dw_image_store_find(w->images, m->path, m->time_date_stamp,
-                                         (uint32_t)m->size, &c->file) == DW_OK) {
+    if (w->images && dw_image_store_find(w->images, m->path, m->time_date_stamp, (uint32_t)m->size,
+                                         &c->file) == DW_OK) {
         c->pe = c->file->pe;
         c->image_ok = 1;
         return;
@@ -70,8 +70,7 @@ const dw_pe *dw_walker_module_pe(dw_walker *w, const dw_module *m, dw_module_cac
     return c->image_ok ? &c->pe : NULL;
 }
 
-const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m,
-                                              dw_module_cache *c)
+const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, dw_module_cache *c)
 {
     if (!c)
         return NULL;

@@ -76,7 +76,8 @@ dw_status dw_rule_cfi(dw_walker *w, const dw_frame *callee, dw_context *caller, 
         return DW_ERR_NOT_FOUND;
     dw_regset in, out;
     regset_from_context(w, &callee->context, &in);
-    if (dw_cfi_unwind(&rules, &in, dw_walker_word(w), dw_walker_read_value, w, &out, NULL, 0) != DW_OK)
+    if (dw_cfi_unwind(&rules, &in, dw_walker_word(w), dw_walker_read_value, w, &out, NULL, 0) !=
+        DW_OK)
         return DW_ERR_NOT_FOUND;
     carry_callee_saved(w, &callee->context, caller);
     context_from_regset(w, &out, caller);

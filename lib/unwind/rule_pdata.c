@@ -9,9 +9,8 @@
 #include "unwind/walker.h"
 
 /* Registers a call preserves in the Windows x64 convention. */
-static const unsigned nonvolatile[] = {DW_AMD64_RBX, DW_AMD64_RBP, DW_AMD64_RSI,
-                                       DW_AMD64_RDI, DW_AMD64_R12, DW_AMD64_R13,
-                                       DW_AMD64_R14, DW_AMD64_R15};
+static const unsigned nonvolatile[] = {DW_AMD64_RBX, DW_AMD64_RBP, DW_AMD64_RSI, DW_AMD64_RDI,
+                                       DW_AMD64_R12, DW_AMD64_R13, DW_AMD64_R14, DW_AMD64_R15};
 
 static size_t read_stack(void *ctx, uint64_t va, void *buf, size_t len)
 {
@@ -32,8 +31,8 @@ static dw_status unwind_leaf(dw_walker *w, const dw_context *callee, dw_context 
     return DW_OK;
 }
 
-dw_status dw_rule_pdata(dw_walker *w, const dw_frame *callee, dw_context *caller,
-                        dw_trust *trust, char *reason, size_t reason_size)
+dw_status dw_rule_pdata(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
+                        char *reason, size_t reason_size)
 {
     if (w->arch != DW_ARCH_AMD64 || !w->x64_ok)
         return DW_ERR_NOT_FOUND;

@@ -4,7 +4,7 @@
 
 #include "unwind/walker.h"
 
-dw_status dw_rule_pdata(dw_walker *w, const dw_frame *callee, dw_context *caller,
-                        dw_trust *trust, char *reason, size_t reason_size);
+dw_status dw_rule_pdata(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
+                        char *reason, size_t reason_size);
 
 #endif

@@ -119,8 +119,7 @@ dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller,
     dw_ctx_set(caller, spr, best.slot + word);
     /* A frame pointer the callee did not touch is still the caller's: keep
      * it when it points above the new frame, so a chain can resume. */
-    if (dw_context_has(c, fpr) && c->regs[fpr] >= best.slot + word &&
-        c->regs[fpr] < w->stack_hi)
+    if (dw_context_has(c, fpr) && c->regs[fpr] >= best.slot + word && c->regs[fpr] < w->stack_hi)
         dw_ctx_set(caller, fpr, c->regs[fpr]);
     *trust = DW_TRUST_SCAN;
     snprintf(reason, reason_size, "%s", best.reason);

@@ -22,7 +22,7 @@
 /* Per-module facts the walker loads on first use. */
 typedef struct dw_module_cache {
     int sym_tried;
-    dw_symfile *sym;           /* owned by the dw_symbols store */
+    dw_symfile *sym; /* owned by the dw_symbols store */
     int image_tried;
     int image_ok;
     int image_from_dump;       /* headers read from dump memory */
@@ -32,7 +32,7 @@ typedef struct dw_module_cache {
     uint64_t base;
     int exports_tried;
     dw_pe_exports exports;
-    int eh_tried;              /* .eh_frame located (ELF images; rule_ehframe.c) */
+    int eh_tried; /* .eh_frame located (ELF images; rule_ehframe.c) */
     int eh_ok;
     dw_ehframe eh;
 } dw_module_cache;
@@ -43,11 +43,11 @@ struct dw_walker {
     dw_arena arena;
     const dw_module *modules;
     size_t module_count;
-    dw_module_cache *mcache;   /* one per module, dump order */
-    dw_image_store *images;    /* NULL without --images */
+    dw_module_cache *mcache; /* one per module, dump order */
+    dw_image_store *images;  /* NULL without --images */
     dw_disasm dis32, dis64;
-    int dis32_ok, dis64_ok;    /* 0 not opened yet, 1 open, -1 capstone refused */
-    dw_x64_unwinder x64;       /* .pdata evaluation state (capstone, scratch) */
+    int dis32_ok, dis64_ok; /* 0 not opened yet, 1 open, -1 capstone refused */
+    dw_x64_unwinder x64;    /* .pdata evaluation state (capstone, scratch) */
     int x64_ok;
 
     /* the walk in progress */
@@ -56,7 +56,7 @@ struct dw_walker {
     unsigned next_index;
     int started, done;
     char stop_reason[96];
-    dw_frame callee;           /* the frame returned last (registers, symbols) */
+    dw_frame callee; /* the frame returned last (registers, symbols) */
     /* The frame before `callee` (its callee), for STACK WIN's .cbCalleeParams:
      * x86 stack arguments of that call still sit above callee's SP. */
     int has_grand_callee;
@@ -129,8 +129,7 @@ dw_symfile *dw_walker_module_symfile(dw_walker *w, const dw_module *m, dw_module
 /* The module's PE view (dump memory or image file), or NULL. */
 const dw_pe *dw_walker_module_pe(dw_walker *w, const dw_module *m, dw_module_cache *c);
 /* The module's exports, or NULL. */
-const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m,
-                                              dw_module_cache *c);
+const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, dw_module_cache *c);
 
 /* Could `address` be a return address: inside a module, or in memory the
  * MemoryInfoList marks executable? */

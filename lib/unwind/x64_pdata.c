@@ -18,11 +18,11 @@
 /* Registers a caller can rely on after a call: the Windows x64 non-volatile
  * integer registers (RBX, RBP, RDI, RSI, R12-R15) and the segment registers.
  * RAX, RCX, RDX, R8-R11 and RFLAGS are volatile. */
-static const uint64_t kept_across_call =
-    BIT(DW_AMD64_RBX) | BIT(DW_AMD64_RBP) | BIT(DW_AMD64_RSI) | BIT(DW_AMD64_RDI) |
-    BIT(DW_AMD64_R12) | BIT(DW_AMD64_R13) | BIT(DW_AMD64_R14) | BIT(DW_AMD64_R15) |
-    BIT(DW_AMD64_CS) | BIT(DW_AMD64_DS) | BIT(DW_AMD64_ES) | BIT(DW_AMD64_FS) |
-    BIT(DW_AMD64_GS) | BIT(DW_AMD64_SS);
+static const uint64_t kept_across_call = BIT(DW_AMD64_RBX) | BIT(DW_AMD64_RBP) | BIT(DW_AMD64_RSI) |
+                                         BIT(DW_AMD64_RDI) | BIT(DW_AMD64_R12) | BIT(DW_AMD64_R13) |
+                                         BIT(DW_AMD64_R14) | BIT(DW_AMD64_R15) | BIT(DW_AMD64_CS) |
+                                         BIT(DW_AMD64_DS) | BIT(DW_AMD64_ES) | BIT(DW_AMD64_FS) |
+                                         BIT(DW_AMD64_GS) | BIT(DW_AMD64_SS);
 
 /* Register names for messages, in UNWIND_CODE register-number order. */
 static const char *const reg_names[16] = {
@@ -85,12 +85,12 @@ void dw_x64_unwinder_fini(dw_x64_unwinder *u)
 /* ---- evaluation state ---- */
 
 typedef struct unwind_state {
-    dw_context regs;          /* becomes the caller's registers */
+    dw_context regs; /* becomes the caller's registers */
     dw_x64_mem_read_fn mem;
     void *mem_ctx;
     dw_x64_unwind_result *res;
-    uint64_t written;         /* registers the unwind determined */
-    int machframe;            /* RIP/RSP came from a machine frame */
+    uint64_t written; /* registers the unwind determined */
+    int machframe;    /* RIP/RSP came from a machine frame */
 } unwind_state;
 
 static dw_status fail(unwind_state *st, dw_status status, const char *fmt, ...)
@@ -151,8 +151,8 @@ typedef enum epi_kind { EPI_ADD, EPI_LEA, EPI_POP, EPI_RET, EPI_JMP } epi_kind;
 
 typedef struct epi_action {
     epi_kind kind;
-    int reg;                  /* POP: register popped; LEA: frame register */
-    int64_t imm;              /* ADD: immediate; LEA: displacement; RET: bytes released */
+    int reg;     /* POP: register popped; LEA: frame register */
+    int64_t imm; /* ADD: immediate; LEA: displacement; RET: bytes released */
 } epi_action;
 
 /* The legal epilogue forms ("x64 prolog and epilog"): an optional first
@@ -435,8 +435,10 @@ static int try_epilog(dw_x64_unwinder *u, unwind_state *st, const dw_x64_image *
     size_t n = match_epilog(u, img, rf, info->frame_register, img->base + ip_rva, acts);
     if (n == 0) {
         if (listed)
-            *s = fail(st, DW_ERR_DAMAGED, "rva 0x%x is in a listed epilogue whose code "
-                      "is unreadable or not a legal epilogue", ip_rva);
+            *s = fail(st, DW_ERR_DAMAGED,
+                      "rva 0x%x is in a listed epilogue whose code "
+                      "is unreadable or not a legal epilogue",
+                      ip_rva);
         return listed;
     }
     *s = apply_epilog(st, acts, n);
@@ -479,8 +481,7 @@ dw_status dw_x64_pdata_unwind(dw_x64_unwinder *u, const dw_x64_image *img,
         if (st.machframe)
             snprintf(res->reason, sizeof res->reason, "pdata+machframe");
         else if (in_prolog)
-            snprintf(res->reason, sizeof res->reason, "pdata+prologue(%u/%u)", offset,
-                     prolog_size);
+            snprintf(res->reason, sizeof res->reason, "pdata+prologue(%u/%u)", offset, prolog_size);
         else
             snprintf(res->reason, sizeof res->reason, chained ? "pdata+chained" : "pdata");
     }

@@ -38,10 +38,10 @@ typedef struct dw_x64_image {
  * nothing (past the first epilogue check, which opens capstone).  One
  * unwinder per thread of use. */
 typedef struct dw_x64_unwinder {
-    csh cs;                   /* opened on first use (x64_pdata.c) */
+    csh cs; /* opened on first use (x64_pdata.c) */
     cs_insn *insn;
-    int cs_failed;            /* capstone refused: epilogues are not checked */
-    dw_unwind_info info;      /* scratch for the entry being evaluated */
+    int cs_failed;       /* capstone refused: epilogues are not checked */
+    dw_unwind_info info; /* scratch for the entry being evaluated */
 } dw_x64_unwinder;
 
 dw_status dw_x64_unwinder_init(dw_x64_unwinder *u);
@@ -52,7 +52,7 @@ typedef struct dw_x64_unwind_result {
      * "pdata+machframe", "pdata+prologue(n/m)" (IP offset n of a prologue of
      * m bytes), or "leaf" when no entry covers RIP. */
     char reason[40];
-    char detail[160];         /* on failure: what was missing or inconsistent */
+    char detail[160]; /* on failure: what was missing or inconsistent */
 } dw_x64_unwind_result;
 
 /* The callee's RIP is a return address (not the context of a thread): the

@@ -9,7 +9,7 @@
 typedef struct dw_arena_block dw_arena_block;
 typedef struct dw_arena {
     dw_arena_block *head;
-    size_t total;        /* bytes handed out, for resource caps */
+    size_t total; /* bytes handed out, for resource caps */
 } dw_arena;
 
 void dw_arena_init(dw_arena *a);
