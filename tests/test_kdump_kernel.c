@@ -154,6 +154,27 @@ static void check_memory(dw_dump *dump)
     ck_assert_mem_eq(span + 32, kdw_page_at(&machine, text_pa(KDW_NOISE_VA))->data, 32);
 }
 
+/* Each CPU's stack walks past frame 0 to the return address saved at
+ * [rbp + 8]: the kernel text mapping counts as code in a kernel dump. */
+static void check_walk(dw_dump *dump)
+{
+    dw_walker *w;
+    ck_assert_int_eq(dw_walker_new(dump, NULL, &w), DW_OK);
+    const dw_thread *t;
+    size_t n;
+    ck_assert_int_eq(dw_dump_threads(dump, &t, &n), DW_OK);
+    ck_assert_uint_eq(n, KDW_CPUS);
+    for (unsigned cpu = 0; cpu < KDW_CPUS; cpu++) {
+        dw_frame f;
+        ck_assert_int_eq(dw_walker_start(w, &t[cpu]), DW_OK);
+        ck_assert_int_eq(dw_walker_next(w, &f), DW_OK);
+        ck_assert_uint_eq(f.ip, machine.cpus[cpu].regs[KDW_RIP]);
+        ck_assert_int_eq(dw_walker_next(w, &f), DW_OK);
+        ck_assert_uint_eq(f.ip, machine.cpus[cpu].return_address);
+    }
+    dw_walker_free(w);
+}
+
 /* A kernel address no page table maps. */
 static void check_unmapped(dw_dump *dump)
 {
@@ -264,6 +285,7 @@ START_TEST(kdump_reads)
     check_header_and_system(dump);
     check_cpus(dump);
     check_memory(dump);
+    check_walk(dump);
     check_unmapped(dump);
     ck_assert_int_eq(dw_dump_check_all(dump), DW_OK);
     dw_dump_close(dump);

@@ -327,8 +327,10 @@ dw_status dw_image_store_find(dw_image_store *store, const char *code_file, uint
                               uint32_t size_of_image, const dw_image_file **out)
 {
     *out = NULL;
+    /* The name comes from the dump: one path component, never "." or "..",
+     * so a dump cannot make the lookup leave the image directories. */
     const char *name = dw_path_basename(code_file);
-    if (!name[0])
+    if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
         return DW_ERR_INVALID_ARG;
     cache_entry *hit = cache_lookup(store, name, timestamp, size_of_image);
     if (hit) {

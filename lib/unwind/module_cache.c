@@ -108,6 +108,24 @@ size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
 /* IMAGE_SCN_MEM_EXECUTE: the section holds code. */
 #define SCN_MEM_EXECUTE 0x20000000u
 
+/* x86-64 Linux maps the kernel image and its modules in the top 2 GiB
+ * (Documentation/arch/x86/x86_64/mm.rst: "kernel text mapping" and "module
+ * mapping space").  A kernel dump lists no modules, so in such a dump an
+ * address there whose bytes are captured may hold code; the scan rule still
+ * demands a call instruction before it. */
+#define LINUX_X64_KERNEL_TEXT_START 0xffffffff80000000ull
+
+static int is_kernel_text(dw_walker *w, uint64_t address)
+{
+    uint8_t byte;
+    size_t got = 0;
+    if (dw_dump_header(w->dump)->format != DW_FORMAT_KDUMP || w->arch != DW_ARCH_AMD64 ||
+        address < LINUX_X64_KERNEL_TEXT_START)
+        return 0;
+    dw_memory_read(w->dump, address, &byte, 1, &got);
+    return got == 1;
+}
+
 int dw_walker_is_code(dw_walker *w, uint64_t address)
 {
     dw_module_cache *c;
@@ -126,7 +144,9 @@ int dw_walker_is_code(dw_walker *w, uint64_t address)
         return s && (s->characteristics & SCN_MEM_EXECUTE);
     }
     const dw_memory_info *mi = dw_dump_memory_info_at(w->dump, address);
-    return mi && mi->state == 0x1000 && dw_memory_protect_is_executable(mi->protect);
+    if (mi)
+        return mi->state == 0x1000 && dw_memory_protect_is_executable(mi->protect);
+    return is_kernel_text(w, address);
 }
 
 uint64_t dw_walker_function_start(dw_walker *w, uint64_t address)

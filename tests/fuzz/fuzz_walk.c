@@ -105,12 +105,18 @@ static void run_walk(const uint8_t *dump, size_t size, dw_symbols *syms)
     }
 }
 
+static void remove_root(void)
+{
+    rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!root[0]) {
         snprintf(root, sizeof root, "/tmp/dw-fuzz-walk-XXXXXX");
         if (!mkdtemp(root))
             abort();
+        atexit(remove_root);
     }
     const uint8_t *sep = NULL;
     if (size > 7 && !memcmp(data, "MODULE ", 7))
