@@ -120,8 +120,7 @@ static void sweep_threads(run *r)
                      "dw_dump_thread_by_id");
         dw_context ctx;
         check_status(r, dw_thread_context(r->dump, &t[i], &ctx), "dw_thread_context");
-        check_status(r, dw_thread_wow64_context(r->dump, &t[i], &ctx),
-                     "dw_thread_wow64_context");
+        check_status(r, dw_thread_wow64_context(r->dump, &t[i], &ctx), "dw_thread_wow64_context");
     }
     (void)dw_dump_is_wow64(r->dump);
     (void)dw_dump_arch(r->dump);
@@ -167,13 +166,16 @@ static void read_range_edges(run *r, const dw_memory_range *rg)
 {
     uint8_t buf[64];
     size_t got;
-    const uint64_t probes[] = {rg->base, rg->base - 1, rg->base + rg->size - 1,
-                               rg->base + rg->size - 8, rg->base + rg->size, rg->base + 1};
+    const uint64_t probes[] = {rg->base,
+                               rg->base - 1,
+                               rg->base + rg->size - 1,
+                               rg->base + rg->size - 8,
+                               rg->base + rg->size,
+                               rg->base + 1};
     for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
         dw_status st = dw_memory_read(r->dump, probes[k], buf, sizeof buf, &got);
         if (got > sizeof buf)
-            violate(r, "dw_memory_read reports %zu bytes for a %zu-byte buffer", got,
-                    sizeof buf);
+            violate(r, "dw_memory_read reports %zu bytes for a %zu-byte buffer", got, sizeof buf);
         check_status(r, st, "dw_memory_read");
         size_t avail;
         const uint8_t *span = dw_memory_span(r->dump, probes[k], &avail);
@@ -504,10 +506,8 @@ static void sweep_reports(run *r)
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         if (!(r->opts->reports & HOSTILE_REPORT_SECTIONS))
             break;
-        one_report(r, report_section, (int)sections[i].section, DW_REPORT_TEXT,
-                   sections[i].name);
-        one_report(r, report_section, (int)sections[i].section, DW_REPORT_JSON,
-                   sections[i].name);
+        one_report(r, report_section, (int)sections[i].section, DW_REPORT_TEXT, sections[i].name);
+        one_report(r, report_section, (int)sections[i].section, DW_REPORT_JSON, sections[i].name);
     }
     if (r->opts->reports & HOSTILE_REPORT_STACK) {
         one_report(r, report_stack, 0, DW_REPORT_TEXT, "report stack");
@@ -517,8 +517,7 @@ static void sweep_reports(run *r)
     }
 }
 
-int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts,
-                hostile_result *res)
+int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts, hostile_result *res)
 {
     memset(res, 0, sizeof *res);
     run r = {NULL, opts, res};
@@ -676,13 +675,20 @@ static int jvalue(jcur *c, int depth)
     if (c->p >= c->end)
         return c->ok = 0;
     switch (*c->p) {
-    case '{': return jcontainer(c, depth, '}', 1);
-    case '[': return jcontainer(c, depth, ']', 0);
-    case '"': return jstring(c);
-    case 't': return jlit(c, "true");
-    case 'f': return jlit(c, "false");
-    case 'n': return jlit(c, "null");
-    default: return jnumber(c);
+    case '{':
+        return jcontainer(c, depth, '}', 1);
+    case '[':
+        return jcontainer(c, depth, ']', 0);
+    case '"':
+        return jstring(c);
+    case 't':
+        return jlit(c, "true");
+    case 'f':
+        return jlit(c, "false");
+    case 'n':
+        return jlit(c, "null");
+    default:
+        return jnumber(c);
     }
 }
 

@@ -32,25 +32,24 @@ enum {
 };
 
 typedef struct hostile_options {
-    dw_symbols *symbols;      /* may be NULL */
-    unsigned max_frames;      /* per thread; 0: the library default */
-    unsigned reports;         /* HOSTILE_REPORT_* bits: which reports to write */
-    int walk;                 /* non-zero: walk every thread */
+    dw_symbols *symbols; /* may be NULL */
+    unsigned max_frames; /* per thread; 0: the library default */
+    unsigned reports;    /* HOSTILE_REPORT_* bits: which reports to write */
+    int walk;            /* non-zero: walk every thread */
 } hostile_options;
 
 typedef struct hostile_result {
-    int opened;               /* dw_dump_open_buffer succeeded */
+    int opened; /* dw_dump_open_buffer succeeded */
     size_t health_issues;
     size_t threads;
-    size_t frames;            /* frames produced over all threads */
-    size_t json_bytes;        /* JSON written over all reports */
-    char violation[512];      /* "" when every promise held */
+    size_t frames;       /* frames produced over all threads */
+    size_t json_bytes;   /* JSON written over all reports */
+    char violation[512]; /* "" when every promise held */
 } hostile_result;
 
 /* Run one input through the pipeline.  Returns 0 when every promise held,
  * -1 with res->violation set otherwise. */
-int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts,
-                hostile_result *res);
+int hostile_run(const uint8_t *data, size_t size, const hostile_options *opts, hostile_result *res);
 
 /* A strict JSON syntax check (RFC 8259 grammar, nesting bounded at 64).
  * Returns 1 when `text` holds exactly one JSON value (whitespace around it

@@ -249,21 +249,21 @@ static image aliased_exports_image(uint32_t n)
     uint32_t strings = ords + 2 * n, size = strings + 8 * n + 16;
     image im = {calloc(1, size), size};
     uint8_t *b = im.bytes;
-    le16(b, 0x5a4d);                 /* MZ */
-    le32(b + 0x3c, 0x40);            /* e_lfanew */
-    le32(b + 0x40, 0x00004550);      /* PE\0\0 */
-    le16(b + 0x44, 0x8664);          /* Machine */
-    le16(b + 0x54, 240);             /* SizeOfOptionalHeader */
+    le16(b, 0x5a4d);            /* MZ */
+    le32(b + 0x3c, 0x40);       /* e_lfanew */
+    le32(b + 0x40, 0x00004550); /* PE\0\0 */
+    le16(b + 0x44, 0x8664);     /* Machine */
+    le16(b + 0x54, 240);        /* SizeOfOptionalHeader */
     uint8_t *opt = b + 0x58;
-    le16(opt, 0x20b);                /* PE32+ */
-    le32(opt + 56, size);            /* SizeOfImage */
-    le32(opt + 60, 0x400);           /* SizeOfHeaders */
-    le32(opt + 108, 16);             /* NumberOfRvaAndSizes */
-    le32(opt + 112, dir);            /* export directory */
+    le16(opt, 0x20b);      /* PE32+ */
+    le32(opt + 56, size);  /* SizeOfImage */
+    le32(opt + 60, 0x400); /* SizeOfHeaders */
+    le32(opt + 108, 16);   /* NumberOfRvaAndSizes */
+    le32(opt + 112, dir);  /* export directory */
     le32(opt + 116, strings + 8 * n - dir);
-    le32(b + dir + 16, 1);           /* Base */
-    le32(b + dir + 20, n);           /* NumberOfFunctions */
-    le32(b + dir + 24, n);           /* NumberOfNames */
+    le32(b + dir + 16, 1); /* Base */
+    le32(b + dir + 20, n); /* NumberOfFunctions */
+    le32(b + dir + 24, n); /* NumberOfNames */
     le32(b + dir + 28, funcs);
     le32(b + dir + 32, names);
     le32(b + dir + 36, ords);

@@ -13,8 +13,8 @@
  * Tunables: DW_SWEEP_ITERATIONS (mutations of each kind per dump, default
  * 20), DW_SWEEP_SEED (default 0x5eed), DW_SWEEP_JSON_EVERY (JSON reports on
  * every Nth truncation, default 8), DW_SWEEP_INPUT_SECONDS,
- * DW_SWEEP_MAX_FRAMES, DW_SWEEP_REPORTS (HOSTILE_REPORT_* bits).  Every failure message names the dump
- * and the mutation, so a failure can be replayed. */
+ * DW_SWEEP_MAX_FRAMES, DW_SWEEP_REPORTS (HOSTILE_REPORT_* bits).  Every failure message names the
+ * dump and the mutation, so a failure can be replayed. */
 #include <check.h>
 #include <dirent.h>
 #include <inttypes.h>
@@ -83,16 +83,21 @@ static void load_inputs(void)
         add_input(rel[i], corpus_abs(rel[i]));
 }
 
-/* A symbol store over every corpus source's symbols/ directory, shared by
- * all inputs so each .sym file is indexed once. */
+/* A symbol store over fixtures/symbols and every corpus source's symbols/
+ * directory, shared by all inputs so each .sym file is indexed once. */
 static dw_symbols *corpus_symbols(void)
 {
     static dw_symbols *syms;
-    if (syms || !dw_test_shared_dir())
+    if (syms)
         return syms;
     if (dw_symbols_new(&syms) != DW_OK)
         return NULL;
     char path[4096];
+    snprintf(path, sizeof path, "%s/symbols", dw_test_fixtures_dir());
+    if (access(path, R_OK) == 0)
+        dw_symbols_add_dir(syms, path);
+    if (!dw_test_shared_dir())
+        return syms;
     snprintf(path, sizeof path, "%s/corpus", dw_test_shared_dir());
     DIR *d = opendir(path);
     struct dirent *e;
@@ -313,8 +318,7 @@ static void map_threads(field_map *m, const input_file *in, uint32_t rva, uint32
         uint64_t rec = rva + 4 + (uint64_t)i * rec_size;
         uint32_t stack_size = rd32(in, rec + 32), stack_rva = rd32(in, rec + 36);
         add_span(m, rd32(in, rec + 44), 0x100, in);
-        if (stack_rva && (uint64_t)stack_rva + stack_size <= in->size &&
-            m->stack_count < 64) {
+        if (stack_rva && (uint64_t)stack_rva + stack_size <= in->size && m->stack_count < 64) {
             m->stacks[m->stack_count][0] = stack_rva;
             m->stacks[m->stack_count++][1] = (uint64_t)stack_rva + stack_size;
         }
@@ -349,18 +353,30 @@ static void map_fields(field_map *m, const input_file *in)
 static uint32_t hostile_value(uint64_t *rng, size_t file_size, uint32_t old)
 {
     switch (rng_below(rng, 12)) {
-    case 0: return 0;
-    case 1: return 0xffffffffu;
-    case 2: return 0x7fffffffu;
-    case 3: return 0x80000000u;
-    case 4: return (uint32_t)file_size;       /* just past EOF */
-    case 5: return (uint32_t)file_size + 1;
-    case 6: return (uint32_t)file_size - 1;
-    case 7: return (uint32_t)file_size - 4;   /* a field straddling EOF */
-    case 8: return old + 1;
-    case 9: return old - 1;
-    case 10: return old * 2 + 1;
-    default: return (uint32_t)rng_next(rng);
+    case 0:
+        return 0;
+    case 1:
+        return 0xffffffffu;
+    case 2:
+        return 0x7fffffffu;
+    case 3:
+        return 0x80000000u;
+    case 4:
+        return (uint32_t)file_size; /* just past EOF */
+    case 5:
+        return (uint32_t)file_size + 1;
+    case 6:
+        return (uint32_t)file_size - 1;
+    case 7:
+        return (uint32_t)file_size - 4; /* a field straddling EOF */
+    case 8:
+        return old + 1;
+    case 9:
+        return old - 1;
+    case 10:
+        return old * 2 + 1;
+    default:
+        return (uint32_t)rng_next(rng);
     }
 }
 
@@ -413,8 +429,8 @@ static void sweep_bitflips(sweep *s, const input_file *in, size_t index, unsigne
                 first = off;
             buf[off] ^= (uint8_t)(1u << rng_below(&rng, 8));
         }
-        describe(what, sizeof what, in, "bit flips, seed iteration %u (%u flips, first at %" PRIu64 ")",
-                 it, flips, first);
+        describe(what, sizeof what, in,
+                 "bit flips, seed iteration %u (%u flips, first at %" PRIu64 ")", it, flips, first);
         run_one(s, buf, in->size, what);
     }
 }
@@ -442,8 +458,8 @@ static void sweep_fields(sweep *s, const input_file *in, size_t index, unsigned 
             }
         }
         describe(what, sizeof what, in,
-                 "field overwrite, iteration %u (%u fields, first: 0x%" PRIx64 " := 0x%x)", it,
-                 n, off0, val0);
+                 "field overwrite, iteration %u (%u fields, first: 0x%" PRIx64 " := 0x%x)", it, n,
+                 off0, val0);
         run_one(s, buf, in->size, what);
     }
 }
@@ -469,8 +485,8 @@ static void sweep_stacks(sweep *s, const input_file *in, size_t index, unsigned 
             uint64_t off = lo + (rng_below(&rng, (hi - lo) / 8) * 8);
             uint64_t v = rng_next(&rng);
             /* Mostly small offsets from typical image bases, else garbage. */
-            static const uint64_t bases[] = {0x400000, 0x10000000, 0x7ff00000000ull,
-                                             0x140000000ull, 0x7c800000};
+            static const uint64_t bases[] = {0x400000, 0x10000000, 0x7ff00000000ull, 0x140000000ull,
+                                             0x7c800000};
             if (k & 1)
                 v = bases[rng_below(&rng, 5)] + rng_below(&rng, 0x100000);
             wr64(buf, in->size, off, v);
@@ -509,9 +525,8 @@ START_TEST(test_sweep_truncation)
 }
 END_TEST
 
-static void sweep_mutations(const char *kind,
-                            void (*fn)(sweep *, const input_file *, size_t, unsigned,
-                                       const field_map *, uint8_t *))
+static void sweep_mutations(const char *kind, void (*fn)(sweep *, const input_file *, size_t,
+                                                         unsigned, const field_map *, uint8_t *))
 {
     load_inputs();
     unsigned iterations = env_unsigned("DW_SWEEP_ITERATIONS", DEFAULT_ITERATIONS);
@@ -606,8 +621,8 @@ START_TEST(test_fuzz_regressions)
         const char *name;
         harness_fn fn;
     } harnesses[] = {
-        {"fuzz_dump", fuzz_dump_one},   {"fuzz_memory", fuzz_memory_one},
-        {"fuzz_walk", fuzz_walk_one},   {"fuzz_sym", fuzz_sym_one},
+        {"fuzz_dump", fuzz_dump_one},       {"fuzz_memory", fuzz_memory_one},
+        {"fuzz_walk", fuzz_walk_one},       {"fuzz_sym", fuzz_sym_one},
         {"fuzz_postfix", fuzz_postfix_one}, {"fuzz_pe", fuzz_pe_one},
         {"fuzz_syscall", fuzz_syscall_one},
     };
@@ -644,16 +659,14 @@ START_TEST(test_json_checker)
 {
     static const char *good[] = {"{}", "[]", " {\"a\": [1, -2.5e3, \"x\\n\\u00e9\", true, null]} ",
                                  "0", "\"\""};
-    static const char *bad[] = {"",        "{",           "{\"a\" 1}", "[1,]",
-                                "{\"a\":1}x", "\"a\x01\"",  "01",       "[\"\\x\"]",
-                                "{a:1}",    "[1 2]",       "nul",      "-"};
+    static const char *bad[] = {"",   "{",         "{\"a\" 1}", "[1,]",  "{\"a\":1}x", "\"a\x01\"",
+                                "01", "[\"\\x\"]", "{a:1}",     "[1 2]", "nul",        "-"};
     size_t where;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         ck_assert_msg(hostile_json_valid(good[i], strlen(good[i]), &where), "rejected: %s",
                       good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(!hostile_json_valid(bad[i], strlen(bad[i]), &where), "accepted: %s",
-                      bad[i]);
+        ck_assert_msg(!hostile_json_valid(bad[i], strlen(bad[i]), &where), "accepted: %s", bad[i]);
 }
 END_TEST
 

@@ -63,6 +63,7 @@ dump_files() {
 }
 
 sym_files() {
+    find fixtures -name '*.sym'
     [ -d "$shared" ] && find "$shared" -name '*.sym' -size -1024k
     return 0
 }
@@ -79,8 +80,14 @@ seed_dumps() {
 # symbol files with that source's dumps.
 seed_walk() {
     seed_dumps "$1"
+    for sym in $(find fixtures/symbols -name '*.sym'); do
+        for dmp in fixtures/*.dmp; do
+            { cat "$sym"; printf '\n@@DUMP@@\n'; cat "$dmp"; } \
+                >"$1/$(basename "$dmp")+$(basename "$sym")"
+        done
+    done
     [ -d "$shared/corpus" ] || return 0
-    for sym in $(sym_files); do
+    for sym in $(find "$shared/corpus" -name '*.sym' -size -1024k); do
         src=$(echo "$sym" | sed "s|^$shared/corpus/||; s|/.*||")
         for dmp in $(find "$shared/corpus/$src" -maxdepth 1 \( -name '*.dmp' -o -name '*.mdmp' \) -size -512k); do
             out="$1/$(seed_name "$dmp")+$(basename "$sym")"

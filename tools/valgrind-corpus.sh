@@ -1,10 +1,11 @@
 #!/bin/sh
 # valgrind memcheck of the dumpwalk CLI over every dump we have: the
 # fixtures, ../shared/corpus and the Wine dumps; every command, text and
-# --json; `stack` and `callbacks` also with the corpus's Breakpad symbols
-# (--symbols) and, for the Wine dumps, the PE images (--images); `batch` over
-# the whole corpus.  Pass = zero memcheck errors and zero leaks of any kind
-# (definite, indirect, possible, still reachable) in every run.
+# --json; `stack` and `callbacks` also with the Breakpad symbols of the
+# fixtures and the corpus (--symbols) and, for the Wine dumps, the PE images
+# (--images); `batch` over the whole corpus.  Pass = zero memcheck errors
+# and zero leaks of any kind (definite, indirect, possible, still reachable)
+# in every run.
 #
 # usage: tools/valgrind-corpus.sh
 # environment: DW_VALGRIND_BUILD (default build-valgrind: a plain,
@@ -45,7 +46,7 @@ add_runs() { # DUMP [extra options for stack/callbacks]
         done
     fi
 }
-for f in fixtures/*.dmp; do add_runs "$root/$f"; done
+for f in fixtures/*.dmp; do add_runs "$root/$f" --symbols "$root/fixtures/symbols"; done
 if [ -d "$shared/corpus" ]; then
     for f in $(find "$shared/corpus" \( -name '*.dmp' -o -name '*.mdmp' \) \
                -not -path '*/oracle/*' -not -path '*/expected/*' | sort); do

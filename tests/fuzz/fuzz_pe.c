@@ -62,16 +62,15 @@ static void unwind_at(const dw_x64_image *img, const dw_runtime_function *rf, ui
     callee.valid |= 1ull << DW_AMD64_RIP;
     for (unsigned flags = 0; flags <= DW_X64_UNWIND_CALLER_FRAME; flags++) {
         dw_x64_unwind_result res;
-        dw_status st = dw_x64_pdata_unwind(&unwinder, img, rf, flags, &callee, stack_read, b,
-                                           &caller, &res);
-        if (!memchr(res.reason, 0, sizeof res.reason) ||
-            !memchr(res.detail, 0, sizeof res.detail))
+        dw_status st =
+            dw_x64_pdata_unwind(&unwinder, img, rf, flags, &callee, stack_read, b, &caller, &res);
+        if (!memchr(res.reason, 0, sizeof res.reason) || !memchr(res.detail, 0, sizeof res.detail))
             abort();
-        if (st == DW_OK && !(dw_context_has(&caller, DW_AMD64_RIP) &&
-                             dw_context_has(&caller, DW_AMD64_RSP)))
+        if (st == DW_OK &&
+            !(dw_context_has(&caller, DW_AMD64_RIP) && dw_context_has(&caller, DW_AMD64_RSP)))
             abort(); /* success promises the caller's RIP and RSP */
-        (void)dw_x64_pdata_step(&unwinder, img, table->rva, table->size, flags, &callee,
-                                stack_read, b, &caller, &res);
+        (void)dw_x64_pdata_step(&unwinder, img, table->rva, table->size, flags, &callee, stack_read,
+                                b, &caller, &res);
     }
 }
 

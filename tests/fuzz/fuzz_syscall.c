@@ -13,8 +13,7 @@ static void check(const dw_syscall_stub *s, uint64_t va, size_t size)
 {
     if (s->stub_address < va || s->stub_address >= va + size)
         abort();
-    if (s->syscall_address < s->stub_address ||
-        s->syscall_address + s->syscall_length > va + size)
+    if (s->syscall_address < s->stub_address || s->syscall_address + s->syscall_length > va + size)
         abort();
     if (s->has_ssn && s->service != (s->ssn & 0x3fff))
         abort();

@@ -86,8 +86,8 @@ static void row(const char *name, uint8_t *buf, size_t size, int runs)
         walk[r] = f.walk;
         report[r] = f.report;
     }
-    printf("| %s | %.1f | %zu | %zu | %.1f | %.1f | %.1f |\n", name, size / 1048576.0,
-           f.threads, f.frames, 1e3 * median(open_parse, runs), 1e3 * median(walk, runs),
+    printf("| %s | %.1f | %zu | %zu | %.1f | %.1f | %.1f |\n", name, size / 1048576.0, f.threads,
+           f.frames, 1e3 * median(open_parse, runs), 1e3 * median(walk, runs),
            1e3 * median(report, runs));
     fflush(stdout);
     free(buf);
@@ -106,8 +106,8 @@ int main(int argc, char **argv)
     b = patho_many_threads(10000, &size);
     row("10,000 threads", b, size, runs);
     b = patho_return_address_stack(1 << 20, 0, &size);
-    row("1 MiB stack of return addresses, code not captured (weak: full scan per frame)", b,
-        size, runs);
+    row("1 MiB stack of return addresses, code not captured (weak: full scan per frame)", b, size,
+        runs);
     b = patho_return_address_stack(1 << 20, 1, &size);
     row("1 MiB stack of return addresses after `call` (strong candidates)", b, size, runs);
     b = patho_fp_loop(1, &size);
