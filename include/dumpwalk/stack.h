@@ -76,6 +76,9 @@ typedef struct dw_frame {
     uint64_t function_offset; /* ip - function start */
     dw_symstr file;           /* empty when unknown */
     uint32_t line;
+    uint64_t line_address; /* start of the line record covering the frame's
+                            * instruction (for Breakpad's "+ 0x.." line
+                            * offset); 0 when no line record covers it */
     int doubtful_symbol; /* an export whose offset is implausibly large */
     int missing_symbols; /* the module has no .sym file */
     unsigned inline_count;

@@ -231,20 +231,6 @@ static dw_symstr symstr_basename(dw_symstr s)
     return s;
 }
 
-/* Start of the line record covering the frame's instruction, from the same
- * .sym file the walker used (the store hands out one file per module). */
-static int line_start(const stack_report *r, const dw_frame *f, uint64_t instr, uint64_t *start)
-{
-    long mi = module_index(r, f->module);
-    if (mi < 0 || !r->msyms[mi].sym || f->symbol_source != DW_SYMSRC_SYM_FUNC)
-        return 0;
-    dw_sym_lookup l;
-    if (dw_symfile_lookup(r->msyms[mi].sym, instr - f->module->base, &l) != DW_OK || !l.has_line)
-        return 0;
-    *start = f->module->base + l.line_start;
-    return instr >= *start;
-}
-
 /* ---- text -------------------------------------------------------------------- */
 
 /* Registers in the order minidump-stackwalk prints them. */
@@ -337,10 +323,9 @@ static void text_location(FILE *out, const stack_report *r, const dw_frame *f)
     }
     dw_symstr base = symstr_basename(f->file);
     fprintf(out, " [%.*s : %u", symstr_len(base), base.ptr, f->line);
-    uint64_t start;
     /* With inlines the line shown is a call site, not the line record. */
-    if (f->inline_count == 0 && line_start(r, f, instr, &start))
-        fprintf(out, " + 0x%" PRIx64, f->ip - start);
+    if (f->inline_count == 0 && f->line_address && instr >= f->line_address)
+        fprintf(out, " + 0x%" PRIx64, f->ip - f->line_address);
     fputc(']', out);
 }
 

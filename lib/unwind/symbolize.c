@@ -33,6 +33,8 @@ static void apply_sym_lookup(dw_frame *f, uint64_t base, const dw_sym_lookup *l)
         }
     }
     f->inline_count = n;
+    if (l->has_line)
+        f->line_address = base + l->line_start;
     if (n > 0) {
         f->file = l->inlines[n - 1].call_file;
         f->line = l->inlines[n - 1].call_line;
@@ -51,6 +53,7 @@ void dw_walker_symbolize_frame(dw_walker *w, dw_frame *f)
     memset(&f->file, 0, sizeof f->file);
     f->function_offset = 0;
     f->line = 0;
+    f->line_address = 0;
     f->inline_count = 0;
     f->doubtful_symbol = 0;
     f->missing_symbols = 0;

@@ -80,16 +80,7 @@ unsigned dw_walker_fp_reg(const dw_walker *w)
 
 int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out)
 {
-    uint8_t b[8];
-    unsigned n = dw_walker_word(w);
-    size_t got = 0;
-    if (dw_memory_read(w->dump, va, b, n, &got) != DW_OK || got != n)
-        return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *out = v;
-    return 1;
+    return dw_walker_read_value(w, va, dw_walker_word(w), out);
 }
 
 size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len)
