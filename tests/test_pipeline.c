@@ -655,7 +655,8 @@ static char *readme_program(void)
 static void sh(const char *cmd, const char *log)
 {
     char full[16384];
-    snprintf(full, sizeof full, "(%s) >%s 2>&1", cmd, log);
+    int n = snprintf(full, sizeof full, "(%s) >%s 2>&1", cmd, log);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof full, "command too long: %s", cmd);
     int rc = system(full);
     if (rc != 0) {
         size_t size = 0;

@@ -41,6 +41,11 @@ dw_status dw_memory_ranges(dw_dump *dump, const dw_memory_range **ranges, size_t
  * DW_ERR_NOT_FOUND when va itself is not captured. */
 dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got);
 
+/* The same copy for probing: returns the bytes copied from va onwards and
+ * leaves the last error untouched, so a miss costs no message formatting
+ * (stack scanning probes thousands of words that are not captured). */
+size_t dw_memory_copy(dw_dump *dump, uint64_t va, void *buf, size_t len);
+
 /* Zero-copy: pointer to the captured byte at va and how many contiguous bytes
  * follow in the same range; NULL when va is not captured. */
 const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail);

@@ -128,6 +128,19 @@ dw_status dw_damage(dw_dump *dump, uint32_t stream_type, uint64_t offset, dw_sta
  * the file is clamped: DW_ERR_TRUNCATED, with *out over what exists. */
 dw_status dw_find_stream(dw_dump *dump, uint32_t type, dw_reader *out, uint32_t *rva);
 
+/* dw_dump_module_at, plus the stretch [*from, *to) of addresses around
+ * `address` that share its answer, so a caller can cache it (stack scanning
+ * asks about thousands of words that mostly fall in a few modules).  A
+ * stretch ending at UINT64_MAX includes the top address too. */
+const dw_module *dw_module_stretch_at(dw_dump *dump, uint64_t address, uint64_t *from,
+                                      uint64_t *to);
+
+/* The captured range holding `va`: its bytes, with [*from, *to) set to the
+ * range.  NULL when va is not captured, with [*from, *to) set to a stretch
+ * around va that holds no captured byte.  Always NULL (and a one-byte
+ * stretch) for backend dumps, whose reads go through the backend. */
+const uint8_t *dw_memory_stretch_at(dw_dump *dump, uint64_t va, uint64_t *from, uint64_t *to);
+
 /* The stream of `type` for a parser that reads a fixed record at its start
  * (MINIDUMP_EXCEPTION_STREAM, MINIDUMP_SYSTEM_INFO, ...).  DW_ERR_NOT_FOUND
  * when absent; a stream shorter than `record_size` is damage reported as

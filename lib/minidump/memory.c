@@ -432,6 +432,16 @@ dw_status dw_memory_ranges(dw_dump *dump, const dw_memory_range **ranges, size_t
     return st;
 }
 
+/* Parses the memory list on first use.  Checked here rather than through
+ * dw_lazy_run on every read: reads are the hottest path of a walk, and
+ * dw_lazy_run also refreshes the last-error text, which a read that succeeds
+ * has no use for and a read that fails overwrites anyway. */
+static void ensure_memory(dw_dump *dump)
+{
+    if (dump->memory_lazy.state != DW_LAZY_DONE)
+        dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
+}
+
 /* Index of the range containing va, or range_count when none does. */
 static size_t range_index(const dw_dump *dump, uint64_t va)
 {
@@ -449,9 +459,42 @@ static size_t range_index(const dw_dump *dump, uint64_t va)
     return dump->range_count;
 }
 
+/* One past a range's last byte; UINT64_MAX for a range that reaches the top. */
+static uint64_t range_end(const dw_memory_range *r)
+{
+    return r->base + r->size < r->base ? UINT64_MAX : r->base + r->size;
+}
+
+const uint8_t *dw_memory_stretch_at(dw_dump *dump, uint64_t va, uint64_t *from, uint64_t *to)
+{
+    *from = va;
+    *to = va + 1 ? va + 1 : va;
+    if (dump->backend)
+        return NULL;
+    ensure_memory(dump);
+    const dw_memory_range *r = dump->ranges;
+    size_t lo = 0, hi = dump->range_count;
+    while (lo < hi) { /* first range whose base is above va */
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].base <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 && va - r[lo - 1].base < r[lo - 1].size) {
+        *from = r[lo - 1].base;
+        *to = range_end(&r[lo - 1]);
+        return dump->file.data + r[lo - 1].file_offset;
+    }
+    /* A gap: from the end of the range below to the next base. */
+    *from = lo > 0 ? range_end(&r[lo - 1]) : 0;
+    *to = lo < dump->range_count ? r[lo].base : UINT64_MAX;
+    return NULL;
+}
+
 const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail)
 {
-    dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
+    ensure_memory(dump);
     size_t i = range_index(dump, va);
     if (i == dump->range_count) {
         if (avail)
@@ -466,15 +509,12 @@ const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail)
     return dump->file.data + r->file_offset + skip;
 }
 
-dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got)
+/* Copies from the containing range, then from each range that starts exactly
+ * where the previous one ended; returns the bytes copied from va onwards. */
+static size_t copy_ranges(dw_dump *dump, uint64_t va, void *buf, size_t len)
 {
-    if (dump->backend)
-        return dump->backend->read(dump, va, buf, len, got);
-    dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
     size_t done = 0;
     size_t i = range_index(dump, va);
-    /* Copy from the containing range, then from each range that starts exactly
-     * where the previous one ended. */
     while (done < len && i < dump->range_count) {
         const dw_memory_range *r = &dump->ranges[i];
         uint64_t at = va + done;
@@ -486,6 +526,26 @@ dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size
         done += n;
         i++;
     }
+    return done;
+}
+
+size_t dw_memory_copy(dw_dump *dump, uint64_t va, void *buf, size_t len)
+{
+    if (dump->backend) {
+        size_t got = 0;
+        dump->backend->read(dump, va, buf, len, &got);
+        return got;
+    }
+    ensure_memory(dump);
+    return copy_ranges(dump, va, buf, len);
+}
+
+dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size_t *got)
+{
+    if (dump->backend)
+        return dump->backend->read(dump, va, buf, len, got);
+    ensure_memory(dump);
+    size_t done = copy_ranges(dump, va, buf, len);
     if (got)
         *got = done;
     if (done == len)

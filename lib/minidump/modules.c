@@ -310,9 +310,13 @@ dw_status dw_dump_modules(dw_dump *dump, const dw_module **modules, size_t *coun
     return st;
 }
 
-const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
+const dw_module *dw_module_stretch_at(dw_dump *dump, uint64_t address, uint64_t *from,
+                                      uint64_t *to)
 {
-    dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    *from = address;
+    *to = address + 1 ? address + 1 : address;
+    if (dump->modules_lazy.state != DW_LAZY_DONE)
+        dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
     if (!dump->module_seg) /* no list, or no memory for the lookup table */
         return NULL;
     size_t lo = 0, hi = dump->module_seg_count;
@@ -324,7 +328,17 @@ const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
             hi = mid;
     }
     const dw_module *m = lo ? dump->module_seg[lo - 1] : NULL;
-    return m && address - m->base < m->size ? m : NULL;
+    if (m && address - m->base >= m->size)
+        return NULL;
+    *from = lo ? dump->module_seg_start[lo - 1] : 0;
+    *to = lo < dump->module_seg_count ? dump->module_seg_start[lo] : UINT64_MAX;
+    return m;
+}
+
+const dw_module *dw_dump_module_at(dw_dump *dump, uint64_t address)
+{
+    uint64_t from, to;
+    return dw_module_stretch_at(dump, address, &from, &to);
 }
 
 const dw_module *dw_dump_main_module(dw_dump *dump)

@@ -1,22 +1,85 @@
 #include "report/json.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 void dw_json_init(dw_json *j, FILE *out, int pretty)
 {
-    memset(j, 0, sizeof *j);
     j->out = out;
+    j->depth = 0;
     j->pretty = pretty;
+    j->after_key = 0;
+    j->used = 0;
+    memset(j->need_comma, 0, sizeof j->need_comma);
+}
+
+static void flush(dw_json *j)
+{
+    if (j->used)
+        fwrite(j->buf, 1, j->used, j->out);
+    j->used = 0;
+}
+
+static void put_bytes(dw_json *j, const char *s, size_t n)
+{
+    if (n > sizeof j->buf - j->used) {
+        flush(j);
+        if (n > sizeof j->buf) {
+            fwrite(s, 1, n, j->out);
+            return;
+        }
+    }
+    memcpy(j->buf + j->used, s, n);
+    j->used += n;
+}
+
+static void put_char(dw_json *j, char c)
+{
+    if (j->used == sizeof j->buf)
+        flush(j);
+    j->buf[j->used++] = c;
+}
+
+static void put_str(dw_json *j, const char *s)
+{
+    put_bytes(j, s, strlen(s));
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void put_uint(dw_json *j, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_bytes(j, tmp + sizeof tmp - n, n);
+}
+
+/* "0x" and at least `width` lower-case hex digits (width 0 or 1: no padding). */
+static void put_hex(dw_json *j, uint64_t v, int width)
+{
+    char tmp[2 + 64];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = hex_digits[v & 15];
+        v >>= 4;
+    } while (v);
+    while ((int)n < width && n < 64)
+        tmp[sizeof tmp - ++n] = '0';
+    tmp[sizeof tmp - ++n] = 'x';
+    tmp[sizeof tmp - ++n] = '0';
+    put_bytes(j, tmp + sizeof tmp - n, n);
 }
 
 static void newline_indent(dw_json *j)
 {
     if (!j->pretty)
         return;
-    fputc('\n', j->out);
+    put_char(j, '\n');
     for (int i = 0; i < j->depth; i++)
-        fputs("  ", j->out);
+        put_bytes(j, "  ", 2);
 }
 
 /* Comma and indentation before a value or key at the current level. */
@@ -28,7 +91,7 @@ static void before_item(dw_json *j)
     }
     if (j->depth > 0 && j->depth <= DW_JSON_MAX_DEPTH) {
         if (j->need_comma[j->depth - 1])
-            fputc(',', j->out);
+            put_char(j, ',');
         j->need_comma[j->depth - 1] = 1;
     }
     if (j->depth > 0)
@@ -38,7 +101,7 @@ static void before_item(dw_json *j)
 static void open_container(dw_json *j, char c)
 {
     before_item(j);
-    fputc(c, j->out);
+    put_char(j, c);
     if (j->depth < DW_JSON_MAX_DEPTH)
         j->need_comma[j->depth] = 0;
     j->depth++;
@@ -50,7 +113,7 @@ static void close_container(dw_json *j, char c)
     j->depth--;
     if (had_items)
         newline_indent(j);
-    fputc(c, j->out);
+    put_char(j, c);
 }
 
 void dw_json_begin_object(dw_json *j)
@@ -73,49 +136,50 @@ void dw_json_end_array(dw_json *j)
     close_container(j, ']');
 }
 
-static void write_escaped(FILE *out, const char *s, size_t n)
+/* Characters JSON needs escaped, and DEL. */
+static int needs_escape(unsigned char c)
 {
-    fputc('"', out);
+    return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+static void write_escaped(dw_json *j, const char *s, size_t n)
+{
+    put_char(j, '"');
+    size_t run = 0; /* start of the pending run of plain characters */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (!needs_escape(c))
+            continue;
+        put_bytes(j, s + run, i - run);
+        run = i + 1;
         switch (c) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(out, "\\u%04x", c);
-            else
-                fputc(c, out);
+        case '"': put_bytes(j, "\\\"", 2); break;
+        case '\\': put_bytes(j, "\\\\", 2); break;
+        case '\n': put_bytes(j, "\\n", 2); break;
+        case '\r': put_bytes(j, "\\r", 2); break;
+        case '\t': put_bytes(j, "\\t", 2); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 15]};
+            put_bytes(j, u, sizeof u);
+        }
         }
     }
-    fputc('"', out);
+    put_bytes(j, s + run, n - run);
+    put_char(j, '"');
 }
 
 void dw_json_key(dw_json *j, const char *key)
 {
     before_item(j);
-    write_escaped(j->out, key, strlen(key));
-    fputs(j->pretty ? ": " : ":", j->out);
+    write_escaped(j, key, strlen(key));
+    put_str(j, j->pretty ? ": " : ":");
     j->after_key = 1;
 }
 
 void dw_json_string_n(dw_json *j, const char *s, size_t n)
 {
     before_item(j);
-    write_escaped(j->out, s, n);
+    write_escaped(j, s, n);
 }
 
 void dw_json_string(dw_json *j, const char *s)
@@ -130,37 +194,46 @@ void dw_json_string(dw_json *j, const char *s)
 void dw_json_uint(dw_json *j, uint64_t v)
 {
     before_item(j);
-    fprintf(j->out, "%" PRIu64, v);
+    put_uint(j, v);
 }
 
 void dw_json_int(dw_json *j, int64_t v)
 {
     before_item(j);
-    fprintf(j->out, "%" PRId64, v);
+    if (v < 0) {
+        put_char(j, '-');
+        put_uint(j, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_uint(j, (uint64_t)v);
+    }
 }
 
 void dw_json_bool(dw_json *j, int v)
 {
     before_item(j);
-    fputs(v ? "true" : "false", j->out);
+    put_str(j, v ? "true" : "false");
 }
 
 void dw_json_null(dw_json *j)
 {
     before_item(j);
-    fputs("null", j->out);
+    put_str(j, "null");
 }
 
 void dw_json_hex(dw_json *j, uint64_t v)
 {
     before_item(j);
-    fprintf(j->out, "\"0x%" PRIx64 "\"", v);
+    put_char(j, '"');
+    put_hex(j, v, 0);
+    put_char(j, '"');
 }
 
 void dw_json_hex_width(dw_json *j, uint64_t v, int width)
 {
     before_item(j);
-    fprintf(j->out, "\"0x%0*" PRIx64 "\"", width, v);
+    put_char(j, '"');
+    put_hex(j, v, width);
+    put_char(j, '"');
 }
 
 void dw_json_kv_string(dw_json *j, const char *key, const char *s)
@@ -201,5 +274,6 @@ void dw_json_kv_null(dw_json *j, const char *key)
 
 void dw_json_finish(dw_json *j)
 {
-    fputc('\n', j->out);
+    put_char(j, '\n');
+    flush(j);
 }

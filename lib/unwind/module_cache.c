@@ -12,14 +12,22 @@
 static size_t read_dump_image(void *ctx, uint64_t rva, void *buf, size_t len)
 {
     dw_module_cache *c = ctx;
-    size_t got = 0;
-    dw_memory_read(c->walker->dump, c->base + rva, buf, len, &got);
-    return got;
+    return dw_memory_copy(c->walker->dump, c->base + rva, buf, len);
+}
+
+static const dw_module *module_at(dw_walker *w, uint64_t address)
+{
+    if (w->last_valid && address >= w->last_from &&
+        (address < w->last_to || w->last_to == UINT64_MAX))
+        return w->last_module;
+    w->last_module = dw_module_stretch_at(w->dump, address, &w->last_from, &w->last_to);
+    w->last_valid = 1;
+    return w->last_module;
 }
 
 const dw_module *dw_walker_module(dw_walker *w, uint64_t address, dw_module_cache **cache)
 {
-    const dw_module *m = dw_dump_module_at(w->dump, address);
+    const dw_module *m = module_at(w, address);
     if (cache)
         *cache = NULL;
     if (!m || !w->modules || m < w->modules || m >= w->modules + w->module_count)
@@ -88,8 +96,7 @@ const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, 
 
 size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
 {
-    size_t got = 0;
-    dw_memory_read(w->dump, va, buf, len, &got);
+    size_t got = dw_walker_copy(w, &w->code_span, va, buf, len);
     if (got == len)
         return got;
     if (dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP) {
@@ -118,12 +125,10 @@ size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
 static int is_kernel_text(dw_walker *w, uint64_t address)
 {
     uint8_t byte;
-    size_t got = 0;
     if (dw_dump_header(w->dump)->format != DW_FORMAT_KDUMP || w->arch != DW_ARCH_AMD64 ||
         address < LINUX_X64_KERNEL_TEXT_START)
         return 0;
-    dw_memory_read(w->dump, address, &byte, 1, &got);
-    return got == 1;
+    return dw_memory_copy(w->dump, address, &byte, 1) == 1;
 }
 
 int dw_walker_is_code(dw_walker *w, uint64_t address)

@@ -42,6 +42,24 @@ static int is_thunk_to(dw_walker *w, uint64_t target, uint64_t dest)
     return 0;
 }
 
+/* The longest run of code bytes, up to DW_CALL_MAX_LENGTH, that ends at
+ * `ret` and is captured whole; 0 when not even a 2-byte call fits.  The
+ * shortest read goes second: when it fails, as it does for most words of a
+ * stack, no longer one can succeed. */
+static size_t read_code_before(dw_walker *w, uint64_t ret, uint8_t *before)
+{
+    if (dw_walker_read_code(w, ret - DW_CALL_MAX_LENGTH, before, DW_CALL_MAX_LENGTH) ==
+        DW_CALL_MAX_LENGTH)
+        return DW_CALL_MAX_LENGTH;
+    if (dw_walker_read_code(w, ret - 2, before, 2) != 2)
+        return 0;
+    for (size_t n = DW_CALL_MAX_LENGTH - 1; n > 2; n--) {
+        if (dw_walker_read_code(w, ret - n, before, n) == n)
+            return n;
+    }
+    return dw_walker_read_code(w, ret - 2, before, 2);
+}
+
 /* Classify one candidate return address. */
 static strength judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t callee_ip,
                       char *reason, size_t size)
@@ -50,11 +68,7 @@ static strength judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_
         return CAND_NONE;
     dw_disasm *d = dw_walker_disasm(w);
     uint8_t before[DW_CALL_MAX_LENGTH];
-    size_t have = 0;
-    for (size_t n = DW_CALL_MAX_LENGTH; n >= 2 && !have; n--) {
-        if (dw_walker_read_code(w, ret - n, before, n) == n)
-            have = n;
-    }
+    size_t have = read_code_before(w, ret, before);
     if (!have || !d) {
         /* No code bytes: only module membership speaks for it. */
         if (!dw_walker_module(w, ret, NULL))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "unwind/rule_cfi.h"
 #include "unwind/rule_ehframe.h"
 #include "unwind/rule_pdata.h"
@@ -78,6 +79,42 @@ unsigned dw_walker_fp_reg(const dw_walker *w)
     return w->arch == DW_ARCH_X86 ? DW_X86_EBP : DW_AMD64_RBP;
 }
 
+/* Copies dump memory through a span cache: bytes inside the cached range
+ * are copied without a lookup, and a read inside a cached gap fails without
+ * one.  Reads that cross a range's end take the general path. */
+size_t dw_walker_copy(dw_walker *w, dw_span_cache *c, uint64_t va, void *buf, size_t len)
+{
+    if (!c->valid || va < c->from || (va >= c->to && c->to != UINT64_MAX)) {
+        c->data = dw_memory_stretch_at(w->dump, va, &c->from, &c->to);
+        c->valid = 1;
+        if (!c->data && w->dump->backend) {
+            c->valid = 0; /* backend dumps: no stretches to cache */
+            return dw_memory_copy(w->dump, va, buf, len);
+        }
+    }
+    if (!c->data)
+        return 0;
+    uint64_t off = va - c->from;
+    if (len <= c->to - c->from && off <= c->to - c->from - len) {
+        memcpy(buf, c->data + off, len);
+        return len;
+    }
+    return dw_memory_copy(w->dump, va, buf, len);
+}
+
+int dw_walker_read_value(void *walker, uint64_t addr, unsigned size, uint64_t *value)
+{
+    dw_walker *w = walker;
+    uint8_t b[8];
+    if (size > sizeof b || dw_walker_copy(w, &w->stack_span, addr, b, size) != size)
+        return 0;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    *value = v;
+    return 1;
+}
+
 int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out)
 {
     return dw_walker_read_value(w, va, dw_walker_word(w), out);
@@ -85,9 +122,7 @@ int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out)
 
 size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len)
 {
-    size_t got = 0;
-    dw_memory_read(w->dump, va, buf, len, &got);
-    return got;
+    return dw_walker_copy(w, &w->stack_span, va, buf, len);
 }
 
 /* Opened on first use: many walks decode nothing (a dump whose frames all

@@ -37,6 +37,14 @@ typedef struct dw_module_cache {
     dw_ehframe eh;
 } dw_module_cache;
 
+/* A stretch of the address space from dw_memory_stretch_at: captured bytes
+ * (data non-NULL) or a gap (data NULL); to == UINT64_MAX reaches the top. */
+typedef struct dw_span_cache {
+    int valid;
+    uint64_t from, to;
+    const uint8_t *data;
+} dw_span_cache;
+
 struct dw_walker {
     dw_dump *dump;
     dw_walk_options opts;
@@ -44,6 +52,15 @@ struct dw_walker {
     const dw_module *modules;
     size_t module_count;
     dw_module_cache *mcache; /* one per module, dump order */
+    /* The captured range (or gap) of the last stack read and of the last
+     * code read: a scan reads thousands of words from one stack range and
+     * probes code in a few ranges and many gaps. */
+    dw_span_cache stack_span, code_span;
+    /* The last module lookup's answer and the address stretch it holds for
+     * (dw_module_stretch_at); hit by most lookups of a scan. */
+    uint64_t last_from, last_to;
+    const dw_module *last_module;
+    int last_valid;
     dw_image_store *images;  /* NULL without --images */
     dw_disasm dis32, dis64;
     int dis32_ok, dis64_ok; /* 0 not opened yet, 1 open, -1 capstone refused */
@@ -101,19 +118,10 @@ int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out);
 /* Read `size` (at most 8) bytes of dump memory at addr as a little-endian
  * value; 1 on success.  The memory callback the STACK CFI, STACK WIN and
  * .eh_frame evaluators take, with the walker as ctx. */
-static inline int dw_walker_read_value(void *walker, uint64_t addr, unsigned size, uint64_t *value)
-{
-    const struct dw_walker *w = walker;
-    uint8_t b[8];
-    size_t got = 0;
-    if (size > sizeof b || dw_memory_read(w->dump, addr, b, size, &got) != DW_OK || got != size)
-        return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *value = v;
-    return 1;
-}
+int dw_walker_read_value(void *walker, uint64_t addr, unsigned size, uint64_t *value);
+/* Dump memory through one of the walker's span caches; returns the bytes
+ * copied from va onwards. */
+size_t dw_walker_copy(dw_walker *w, dw_span_cache *c, uint64_t va, void *buf, size_t len);
 /* Stack memory read (dump memory only). */
 size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len);
 /* Code bytes: dump memory first, else the module's image file.  Returns the
