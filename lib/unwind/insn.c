@@ -1,6 +1,7 @@
 /* Capstone handles and the call-before-return check used by stack scanning. */
 #include "unwind/insn.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 dw_status dw_disasm_open(dw_disasm *d, int bits)
@@ -31,7 +32,21 @@ void dw_disasm_close(dw_disasm *d)
         return;
     cs_free(d->insn, 1);
     cs_close(&d->handle);
+    free(d->scratch);
     memset(d, 0, sizeof *d);
+}
+
+uint8_t *dw_disasm_scratch(dw_disasm *d, size_t size)
+{
+    if (size > d->scratch_size) {
+        uint8_t *p = realloc(d->scratch, size);
+        if (!p)
+            return NULL;
+        d->scratch = p;
+        d->scratch_size = size;
+    }
+    memset(d->scratch, 0, size);
+    return d->scratch;
 }
 
 size_t dw_disasm_one(dw_disasm *d, const uint8_t *code, size_t size, uint64_t va)

@@ -21,6 +21,8 @@ typedef struct dw_disasm {
     cs_insn *insn; /* the one decoded instruction, reused by every call */
     int bits;      /* 32 (x86) or 64 (x64) */
     int open;
+    uint8_t *scratch; /* dw_disasm_scratch: memo space for scans over a buffer */
+    size_t scratch_size;
 } dw_disasm;
 
 /* Open capstone for x86 (bits 32) or x64 (bits 64) with instruction detail on.
@@ -33,6 +35,11 @@ void dw_disasm_close(dw_disasm *d);
  * into d->insn.  Returns its length, or 0 when the bytes are not a valid
  * instruction or run past `size`. */
 size_t dw_disasm_one(dw_disasm *d, const uint8_t *code, size_t size, uint64_t va);
+
+/* `size` bytes of zeroed scratch owned by the decoder (grown on demand, freed
+ * by dw_disasm_close), for per-byte memos of a scan over a code buffer; NULL
+ * when it cannot be allocated. */
+uint8_t *dw_disasm_scratch(dw_disasm *d, size_t size);
 
 /* The general-purpose register a capstone register names, as a DW_AMD64_* (64-bit
  * mode) or DW_X86_* (32-bit mode) index, with its width in bytes in *width

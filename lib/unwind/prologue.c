@@ -522,23 +522,69 @@ static int boundary_before(const uint8_t *code, size_t off, const char **reason)
     return 0;
 }
 
-/* Decoding from `from` lands exactly on `ip` without crossing int3 padding. */
-static int decodes_to_ip(dw_disasm *d, const uint8_t *code, size_t size, uint64_t code_va,
-                         uint64_t from, uint64_t ip)
+/* What the back-scan remembers per byte of its window (reach_memo). */
+enum {
+    MEMO_LEN = 0x0f,     /* instruction length; 0 with MEMO_DECODED: invalid */
+    MEMO_DECODED = 0x10, /* the instruction here has been decoded */
+    MEMO_INT3 = 0x20,    /* ... and is an int3 */
+    MEMO_REACH = 0x40,   /* decoding from here lands on ip */
+    MEMO_NOREACH = 0x80, /* ... or does not */
+};
+
+/* Candidates share their decode paths: most meet after a few instructions,
+ * so each byte of the window is decoded at most once and remembers whether
+ * decoding from it reaches ip.  Without this a 4 KiB window cost one decode
+ * per candidate per instruction up to ip (quadratic; a Linux dump with no
+ * unwind data spent most of its walk here). */
+typedef struct reach_memo {
+    dw_disasm *d;
+    const uint8_t *code;
+    size_t size;
+    uint64_t code_va;
+    uint64_t lo; /* address of memo[0] */
+    uint8_t *memo;
+} reach_memo;
+
+static uint8_t insn_facts(reach_memo *m, uint64_t pc)
+{
+    uint8_t *f = &m->memo[pc - m->lo];
+    if (!(*f & MEMO_DECODED)) {
+        size_t off = (size_t)(pc - m->code_va);
+        size_t n = dw_disasm_one(m->d, m->code + off, m->size - off, pc);
+        *f |= MEMO_DECODED | (uint8_t)(n & MEMO_LEN);
+        if (n && m->d->insn->id == X86_INS_INT3)
+            *f |= MEMO_INT3;
+    }
+    return *f;
+}
+
+/* Decoding from `from` lands exactly on `ip` without crossing int3 padding
+ * (two int3s in a row before ip). */
+static int decodes_to_ip(reach_memo *m, uint64_t from, uint64_t ip)
 {
     uint64_t pc = from;
-    int int3_run = 0;
-    while (pc < ip) {
-        size_t off = (size_t)(pc - code_va);
-        size_t n = dw_disasm_one(d, code + off, size - off, pc);
-        if (n == 0)
-            return 0;
-        int3_run = d->insn->id == X86_INS_INT3 ? int3_run + 1 : 0;
-        if (int3_run >= 2)
-            return 0;
-        pc += n;
+    int result = 0, prev_int3 = 0;
+    while (pc < ip) { /* pc grows each step */
+        uint8_t f = insn_facts(m, pc);
+        if (prev_int3 && (f & MEMO_INT3))
+            break; /* the pair fails every start before pc, not pc itself */
+        if (f & (MEMO_REACH | MEMO_NOREACH)) {
+            result = (f & MEMO_REACH) != 0;
+            break;
+        }
+        if ((f & MEMO_LEN) == 0) {
+            m->memo[pc - m->lo] |= MEMO_NOREACH;
+            break;
+        }
+        prev_int3 = (f & MEMO_INT3) != 0;
+        pc += f & MEMO_LEN;
     }
-    return pc == ip;
+    if (pc == ip)
+        result = 1;
+    uint64_t stop = pc;
+    for (pc = from; pc < stop && pc < ip; pc += m->memo[pc - m->lo] & MEMO_LEN)
+        m->memo[pc - m->lo] |= result ? MEMO_REACH : MEMO_NOREACH;
+    return result;
 }
 
 static int prologue_strength(const dw_disasm *d, const uint8_t *at, size_t avail,
@@ -570,9 +616,12 @@ static size_t insert_candidate(dw_func_start *out, size_t count, size_t max_out,
 }
 
 /* Score one candidate start; 0 when it is not plausible. */
-static int score_candidate(dw_disasm *d, const uint8_t *code, size_t size, uint64_t code_va,
-                           uint64_t a, uint64_t ip, dw_func_start *c)
+static int score_candidate(reach_memo *m, uint64_t a, uint64_t ip, dw_func_start *c)
 {
+    dw_disasm *d = m->d;
+    const uint8_t *code = m->code;
+    size_t size = m->size;
+    uint64_t code_va = m->code_va;
     size_t off = (size_t)(a - code_va);
     const char *reason;
     int score = boundary_before(code, off, &reason);
@@ -585,7 +634,7 @@ static int score_candidate(dw_disasm *d, const uint8_t *code, size_t size, uint6
     dw_frame_rule rule;
     uint64_t limit = a < ip ? ip : code_va + size;
     dw_prologue_analyze(d, code + off, size - off, a, limit, &rule);
-    if (rule.insn_count == 0 || !decodes_to_ip(d, code, size, code_va, a, ip))
+    if (rule.insn_count == 0 || !decodes_to_ip(m, a, ip))
         return 0;
     score += (aligned ? 15 : 0) + prologue_strength(d, code + off, size - off, &rule);
     c->address = a;
@@ -602,12 +651,19 @@ size_t dw_find_function_starts(dw_disasm *d, const uint8_t *code, size_t size, u
     if (!d->open || !code || max_out == 0 || ip < code_va || ip - code_va > size)
         return 0;
     uint64_t lo = code_va > lower_bound ? code_va : lower_bound;
+    if (lo > ip)
+        return 0;
     if (ip - lo > BACKSCAN_MAX_BYTES)
         lo = ip - BACKSCAN_MAX_BYTES;
+    /* Without memo space (out of memory) no start is offered: the walk
+     * falls through to its other rules. */
+    reach_memo m = {d, code, size, code_va, lo, dw_disasm_scratch(d, (size_t)(ip - lo) + 1)};
+    if (!m.memo)
+        return 0;
     size_t count = 0;
     for (uint64_t a = ip + 1; a-- > lo;) {
         dw_func_start c;
-        if (score_candidate(d, code, size, code_va, a, ip, &c))
+        if (score_candidate(&m, a, ip, &c))
             count = insert_candidate(out, count, max_out, &c);
         /* Every start further back would have to decode across this padding. */
         size_t off = (size_t)(a - code_va);
