@@ -310,8 +310,7 @@ dw_status dw_dump_modules(dw_dump *dump, const dw_module **modules, size_t *coun
     return st;
 }
 
-const dw_module *dw_module_stretch_at(dw_dump *dump, uint64_t address, uint64_t *from,
-                                      uint64_t *to)
+const dw_module *dw_module_stretch_at(dw_dump *dump, uint64_t address, uint64_t *from, uint64_t *to)
 {
     *from = address;
     *to = address + 1 ? address + 1 : address;

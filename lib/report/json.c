@@ -153,11 +153,21 @@ static void write_escaped(dw_json *j, const char *s, size_t n)
         put_bytes(j, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': put_bytes(j, "\\\"", 2); break;
-        case '\\': put_bytes(j, "\\\\", 2); break;
-        case '\n': put_bytes(j, "\\n", 2); break;
-        case '\r': put_bytes(j, "\\r", 2); break;
-        case '\t': put_bytes(j, "\\t", 2); break;
+        case '"':
+            put_bytes(j, "\\\"", 2);
+            break;
+        case '\\':
+            put_bytes(j, "\\\\", 2);
+            break;
+        case '\n':
+            put_bytes(j, "\\n", 2);
+            break;
+        case '\r':
+            put_bytes(j, "\\r", 2);
+            break;
+        case '\t':
+            put_bytes(j, "\\t", 2);
+            break;
         default: {
             char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 15]};
             put_bytes(j, u, sizeof u);

@@ -139,6 +139,14 @@ enum sym_section {
     SYM_SEC_COUNT
 };
 
+/* Sorted runs a text lookup searches. */
+enum sym_run { SYM_RUN_FILE, SYM_RUN_ORIGIN, SYM_RUN_CODE, SYM_RUN_PUBLIC, SYM_RUN_COUNT };
+
+typedef struct sym_key_range {
+    uint64_t first, last;
+    int known; /* the run has keyed records */
+} sym_key_range;
+
 /* Where the groups of a sorted file lie.  sec[k] is the offset of the first
  * line of group k or a later group; sec[SYM_SEC_COUNT] is the file size. */
 typedef struct sym_plan {
@@ -149,6 +157,10 @@ typedef struct sym_plan {
      * and that run are sorted separately. */
     size_t pub_run;
     int split;
+    /* The first and last key of each searched run (FILE, INLINE_ORIGIN, the
+     * code group, the trailing PUBLIC run), read while planning: searches aim
+     * their probes by them (textsearch.c). */
+    sym_key_range keys[SYM_RUN_COUNT];
 } sym_plan;
 
 struct dw_symfile {

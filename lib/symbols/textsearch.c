@@ -228,6 +228,8 @@ typedef struct rec {
 typedef struct group {
     size_t lo, hi; /* line starts */
     unsigned keyed, passed;
+    uint64_t key_lo, key_hi; /* about the keys at lo and hi, when `aimed` */
+    int aimed;
 } group;
 
 /* Optional "m" (multiple symbols share this code) before FUNC/PUBLIC fields. */
@@ -408,31 +410,62 @@ static int in_order(scan *s, const found *f, const rec *r)
     return 1;
 }
 
+/* Where to read next in [lo, hi) for target.  Keys grow about evenly with
+ * the bytes of a group (numbered FILE / INLINE_ORIGIN lines are alike, and a
+ * FUNC's body grows with its code), so while the keys at both ends are known
+ * the probe goes where target should lie -- alternately a little before and
+ * after it, so that two probes bracket it -- and a window of thousands of
+ * records closes in a few reads.  A probe that did not halve the window is
+ * followed by a plain bisection, which keeps the worst case logarithmic. */
+typedef struct aim {
+    uint64_t key_lo, key_hi; /* keys at lo and hi (estimates until read) */
+    int known, bisect, after;
+} aim;
+
+static size_t probe_position(aim *a, size_t lo, size_t hi, uint64_t target)
+{
+    if (a->bisect || !a->known || target < a->key_lo || target >= a->key_hi)
+        return lo + (hi - lo) / 2;
+    double frac = (double)(target - a->key_lo) / (double)(a->key_hi - a->key_lo);
+    size_t at = lo + (size_t)(frac * (double)(hi - lo));
+    size_t margin = SEARCH_WINDOW / 4;
+    a->after = !a->after;
+    if (a->after)
+        return at < hi - margin ? at + margin : hi - 1;
+    return at > lo + margin ? at - margin : lo;
+}
+
 static int search(scan *s, const group *g, uint64_t target, found *f)
 {
     size_t lo = g->lo, hi = g->hi; /* keyed records before lo are <= target, from hi on > */
+    aim a = {g->key_lo, g->key_hi, g->aimed, 0, 0};
     f->have_le = f->have_gt = 0;
     while (hi - lo > SEARCH_WINDOW) {
-        size_t start;
+        size_t start, window = hi - lo;
+        int bisecting = a.bisect || !a.known;
         rec r;
-        if (!resync(s, lo + (hi - lo) / 2, &start))
+        if (!resync(s, probe_position(&a, lo, hi, target), &start))
             return 0;
-        if (start >= hi)
+        if (start >= hi && bisecting)
             break;
-        int k = next_keyed(s, g, start, hi, &r);
+        int k = start >= hi ? 0 : next_keyed(s, g, start, hi, &r);
         if (k < 0 || (k > 0 && !in_order(s, f, &r)))
             return 0;
-        if (k == 0) {
+        if (k == 0 && start < hi) {
             hi = start; /* nothing keyed in [start, hi) */
-        } else if (r.key <= target) {
+        } else if (k > 0 && r.key <= target) {
             f->le = r;
             f->have_le = 1;
             lo = r.next;
-        } else {
+            a.key_lo = r.key;
+        } else if (k > 0) {
             f->gt = r;
             f->have_gt = 1;
             hi = r.off;
+            a.key_hi = r.key;
         }
+        a.known = a.known || (f->have_le && f->have_gt);
+        a.bisect = !bisecting && hi - lo > window / 2;
     }
     for (size_t off = lo;;) {
         rec r;

@@ -17,12 +17,16 @@ static size_t read_dump_image(void *ctx, uint64_t rva, void *buf, size_t len)
 
 static const dw_module *module_at(dw_walker *w, uint64_t address)
 {
-    if (w->last_valid && address >= w->last_from &&
-        (address < w->last_to || w->last_to == UINT64_MAX))
-        return w->last_module;
-    w->last_module = dw_module_stretch_at(w->dump, address, &w->last_from, &w->last_to);
-    w->last_valid = 1;
-    return w->last_module;
+    for (unsigned i = 0; i < DW_WALKER_RECENT_MODULES; i++) {
+        const struct dw_module_stretch *r = &w->recent[i];
+        if (r->valid && address >= r->from && (address < r->to || r->to == UINT64_MAX))
+            return r->module;
+    }
+    struct dw_module_stretch *r = &w->recent[w->recent_next];
+    w->recent_next = (w->recent_next + 1) % DW_WALKER_RECENT_MODULES;
+    r->module = dw_module_stretch_at(w->dump, address, &r->from, &r->to);
+    r->valid = 1;
+    return r->module;
 }
 
 const dw_module *dw_walker_module(dw_walker *w, uint64_t address, dw_module_cache **cache)
@@ -110,6 +114,22 @@ size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
     if (!m || !dw_walker_module_pe(w, m, c) || !c->file)
         return got;
     return dw_image_file_read((void *)c->file, va - m->base, buf, len);
+}
+
+int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache *c)
+{
+    if (!c)
+        return 1;
+    if (!c->code_checked) {
+        c->code_checked = 1;
+        uint64_t lo = m->base > DW_CALL_MAX_LENGTH ? m->base - DW_CALL_MAX_LENGTH : 0;
+        uint64_t hi = m->base + m->size < m->base ? UINT64_MAX : m->base + m->size;
+        uint64_t from, to;
+        int captured = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || to < hi;
+        c->has_code = captured || dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP ||
+                      (dw_walker_module_pe(w, m, c) && c->file);
+    }
+    return c->has_code;
 }
 
 /* IMAGE_SCN_MEM_EXECUTE: the section holds code. */

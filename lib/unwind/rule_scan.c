@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "minidump/backend.h"
 #include "unwind/walker.h"
+#include "util/reader.h"
 
 /* Frame 0 may have a large frame of its own; look further. */
 #define CONTEXT_FRAME_SCAN_FACTOR 4
@@ -19,7 +21,7 @@ typedef struct candidate {
     strength s;
     uint64_t ip;
     uint64_t slot;
-    char reason[DW_FRAME_REASON_MAX];
+    const char *why, *detail; /* the reason, in two static parts */
 } candidate;
 
 /* Does the instruction at `target` jump to `dest` (an import or
@@ -60,41 +62,173 @@ static size_t read_code_before(dw_walker *w, uint64_t ret, uint8_t *before)
     return dw_walker_read_code(w, ret - 2, before, 2);
 }
 
+/* In a module none of whose code can be read: a candidate there can be no
+ * more than weak.  Most minidumps capture no module code at all. */
+static int in_codeless_module(dw_walker *w, uint64_t address)
+{
+    dw_module_cache *c;
+    const dw_module *m = dw_walker_module(w, address, &c);
+    return m && !dw_walker_module_has_code(w, m, c);
+}
+
+#define PAGE_SHIFT 12
+
+/* Could the call before a return address on this page be decoded?  Only if
+ * some byte from just below the page to its end was captured, or its module's
+ * image file was found.  A strong candidate needs those bytes, so once a
+ * weak one is held the words failing this are skipped: in a dump without
+ * module code that is nearly every word left in the window.  Answers are
+ * kept per page. */
+static int page_may_have_code(dw_walker *w, uint64_t address)
+{
+    if (w->dump->backend)
+        return 1; /* cores read text from mapped files */
+    uint64_t page = address >> PAGE_SHIFT;
+    struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
+    if (e->verdict && e->page == page)
+        return e->verdict == 2;
+    uint64_t lo = page << PAGE_SHIFT, hi = lo + ((uint64_t)1 << PAGE_SHIFT);
+    lo = lo > DW_CALL_MAX_LENGTH ? lo - DW_CALL_MAX_LENGTH : 0;
+    uint64_t from, to;
+    int maybe = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || (to < hi && hi > lo);
+    if (!maybe) {
+        dw_module_cache *c;
+        const dw_module *m = dw_walker_module(w, address, &c);
+        maybe = m && c && dw_walker_module_pe(w, m, c) && c->file;
+    }
+    e->page = page;
+    e->verdict = maybe ? 2 : 1;
+    return maybe;
+}
+
+/* What judge() says of one word: its strength, the reason in two static
+ * parts after "scan:" (formatted only for the word that wins), and whether the verdict
+ * holds for every callee: then the word can never be strong, and a scan
+ * holding a weak candidate passes over it. */
+typedef struct verdict {
+    strength s;
+    const char *why, *detail;
+    int never_strong;
+} verdict;
+
+static verdict judged(strength s, const char *why, const char *detail, int never_strong)
+{
+    verdict v = {s, why, detail, never_strong};
+    return v;
+}
+
 /* Classify one candidate return address. */
-static strength judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t callee_ip,
-                      char *reason, size_t size)
+static verdict judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t callee_ip)
 {
     if (ret < 4096 || !dw_walker_is_code(w, ret))
-        return CAND_NONE;
+        return judged(CAND_NONE, "", "", 1);
+    if (in_codeless_module(w, ret))
+        return judged(CAND_WEAK, "no-code module", "", 1);
     dw_disasm *d = dw_walker_disasm(w);
     uint8_t before[DW_CALL_MAX_LENGTH];
     size_t have = read_code_before(w, ret, before);
     if (!have || !d) {
         /* No code bytes: only module membership speaks for it. */
         if (!dw_walker_module(w, ret, NULL))
-            return CAND_NONE;
-        snprintf(reason, size, "scan:no-code module");
-        return CAND_WEAK;
+            return judged(CAND_NONE, "", "", 1);
+        return judged(CAND_WEAK, "no-code module", "", 1);
     }
     dw_call_site cs;
     if (!dw_call_before(d, before, have, ret, &cs))
-        return CAND_NONE;
+        return judged(CAND_NONE, "", "", 1);
     int inside_callee = callee_start && cs.address >= callee_start && cs.address < callee_ip;
     if (cs.kind == DW_CALL_DIRECT && cs.has_target && callee_start) {
-        if (cs.target == callee_start) {
-            snprintf(reason, size, "scan:call E8 target-match");
-            return CAND_STRONG;
-        }
-        if (is_thunk_to(w, cs.target, callee_start)) {
-            snprintf(reason, size, "scan:call E8 target-match(thunk)");
-            return CAND_STRONG;
-        }
-        snprintf(reason, size, "scan:call E8 target-mismatch");
-        return CAND_WEAK;
+        if (cs.target == callee_start)
+            return judged(CAND_STRONG, "call E8 target-match", "", 0);
+        if (is_thunk_to(w, cs.target, callee_start))
+            return judged(CAND_STRONG, "call E8 target-match(thunk)", "", 0);
+        return judged(CAND_WEAK, "call E8 target-mismatch", "", 0);
     }
-    snprintf(reason, size, "scan:%s%s", cs.reason,
-             cs.kind == DW_CALL_DIRECT ? " callee-unknown" : "");
-    return inside_callee ? CAND_WEAK : CAND_STRONG;
+    const char *kind = cs.reason; /* "call E8", "call FF/2 reg", ... */
+    const char *detail = cs.kind == DW_CALL_DIRECT ? " callee-unknown" : "";
+    return judged(inside_callee ? CAND_WEAK : CAND_STRONG, kind, detail, 0);
+}
+
+/* The end of a known barren run holding `slot`, or `slot` itself. */
+static uint64_t skip_barren(const dw_walker *w, uint64_t slot)
+{
+    for (unsigned hops = 0; hops < DW_WALKER_BARREN_RUNS; hops++) {
+        uint64_t next = slot;
+        for (unsigned i = 0; i < DW_WALKER_BARREN_RUNS; i++) {
+            if (slot >= w->barren[i].from && slot < w->barren[i].to)
+                next = w->barren[i].to;
+        }
+        if (next == slot)
+            break;
+        slot = next;
+    }
+    return slot;
+}
+
+static void remember_barren(dw_walker *w, uint64_t from, uint64_t to)
+{
+    if (to - from < 2 * 8)
+        return; /* not worth a slot */
+    w->barren[w->barren_next].from = from;
+    w->barren[w->barren_next].to = to;
+    w->barren_next = (w->barren_next + 1) % DW_WALKER_BARREN_RUNS;
+}
+
+/* Judges the `words` stack words from `start` up, keeping the best
+ * candidate; stops at the first strong one, at the stack's top, or at the
+ * first word not captured.  A pointer into the stack being walked is data,
+ * never a return address.  Once a weak candidate is held only a strong one
+ * can replace it, so barren words are passed over, and runs of them are
+ * remembered for the next scans of this walk. */
+static void scan_window(dw_walker *w, uint64_t start, unsigned words, uint64_t callee_start,
+                        uint64_t callee_ip, candidate *best)
+{
+    unsigned word = dw_walker_word(w);
+    uint64_t room = start < w->stack_hi ? (w->stack_hi - start) / word : 0;
+    uint64_t end = start + (room < words ? room : words) * word;
+    uint64_t run = 0; /* start of the barren run in progress; 0: none */
+    uint64_t slot = start;
+    for (; slot < end; slot += word) {
+        int weak_held = best->s == CAND_WEAK;
+        if (weak_held) {
+            uint64_t after = skip_barren(w, slot);
+            if (after != slot) {
+                run = run ? run : slot;
+                slot = after - word;
+                continue;
+            }
+        }
+        uint64_t value;
+        if (!dw_walker_read_word(w, slot, &value))
+            break;
+        if (value >= w->stack_lo && value < w->stack_hi) {
+            run = weak_held && !run ? slot : run;
+            continue;
+        }
+        if (weak_held && !page_may_have_code(w, value)) {
+            run = run ? run : slot;
+            continue;
+        }
+        verdict v = judge(w, value, callee_start, callee_ip);
+        if (weak_held && v.never_strong) {
+            run = run ? run : slot;
+            continue;
+        }
+        if (run)
+            remember_barren(w, run, slot);
+        run = 0;
+        if (v.s > best->s) {
+            best->s = v.s;
+            best->ip = value;
+            best->slot = slot;
+            best->why = v.why;
+            best->detail = v.detail;
+        }
+        if (best->s == CAND_STRONG)
+            return;
+    }
+    if (run)
+        remember_barren(w, run, slot < end ? slot : end);
 }
 
 dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller, dw_trust *trust,
@@ -110,23 +244,8 @@ dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller,
     unsigned words = w->opts.max_scan_words;
     if (callee->index == 0)
         words *= CONTEXT_FRAME_SCAN_FACTOR;
-    candidate best = {CAND_NONE, 0, 0, ""};
-    for (unsigned i = 0; i < words; i++) {
-        uint64_t slot = start + (uint64_t)i * word;
-        uint64_t value;
-        if (slot + word > w->stack_hi || !dw_walker_read_word(w, slot, &value))
-            break;
-        char why[DW_FRAME_REASON_MAX];
-        strength s = judge(w, value, callee_start, callee->ip, why, sizeof why);
-        if (s > best.s) {
-            best.s = s;
-            best.ip = value;
-            best.slot = slot;
-            memcpy(best.reason, why, sizeof why);
-        }
-        if (best.s == CAND_STRONG)
-            break;
-    }
+    candidate best = {CAND_NONE, 0, 0, "", ""};
+    scan_window(w, start, words, callee_start, callee->ip, &best);
     if (best.s == CAND_NONE)
         return DW_ERR_NOT_FOUND;
     dw_ctx_set(caller, ipr, best.ip);
@@ -136,6 +255,6 @@ dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller,
     if (dw_context_has(c, fpr) && c->regs[fpr] >= best.slot + word && c->regs[fpr] < w->stack_hi)
         dw_ctx_set(caller, fpr, c->regs[fpr]);
     *trust = DW_TRUST_SCAN;
-    snprintf(reason, reason_size, "%s", best.reason);
+    snprintf(reason, reason_size, "scan:%s%s", best.why, best.detail);
     return DW_OK;
 }

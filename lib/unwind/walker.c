@@ -29,37 +29,46 @@
 static const struct {
     dw_unwind_rule fn;
     const char *name;
-} x64_rules[] = {
-    {dw_rule_cfi, "cfi"},
-    {dw_rule_ehframe, "eh_frame"},
-    {dw_rule_pdata, "pdata"},
-    {dw_rule_prologue, "prologue"},
-    {dw_rule_wine_callback, "wine_callback"},
-    {dw_rule_frame_pointer, "frame_pointer"},
-    {dw_rule_scan, "scan"},
-}, x86_rules[] = {
-    /* Breakpad's order: STACK WIN, then STACK CFI, then the EBP chain.  The
-     * prologue rule sits before the chain but only answers where it is exact
-     * (an epilogue, or an IP inside the prologue, where EBP is not yet this
-     * frame's); in a function body it declines. */
-    {dw_rule_win, "win"},
-    {dw_rule_cfi, "cfi"},
-    {dw_rule_ehframe, "eh_frame"},
-    {dw_rule_prologue, "prologue"},
-    {dw_rule_frame_pointer, "frame_pointer"},
-    {dw_rule_scan, "scan"},
+} x64_rules[] =
+    {
+        {dw_rule_cfi, "cfi"},
+        {dw_rule_ehframe, "eh_frame"},
+        {dw_rule_pdata, "pdata"},
+        {dw_rule_prologue, "prologue"},
+        {dw_rule_wine_callback, "wine_callback"},
+        {dw_rule_frame_pointer, "frame_pointer"},
+        {dw_rule_scan, "scan"},
+},
+  x86_rules[] = {
+      /* Breakpad's order: STACK WIN, then STACK CFI, then the EBP chain.  The
+       * prologue rule sits before the chain but only answers where it is exact
+       * (an epilogue, or an IP inside the prologue, where EBP is not yet this
+       * frame's); in a function body it declines. */
+      {dw_rule_win, "win"},
+      {dw_rule_cfi, "cfi"},
+      {dw_rule_ehframe, "eh_frame"},
+      {dw_rule_prologue, "prologue"},
+      {dw_rule_frame_pointer, "frame_pointer"},
+      {dw_rule_scan, "scan"},
 };
 
 const char *dw_trust_name(dw_trust trust)
 {
     switch (trust) {
-    case DW_TRUST_NONE: return "none";
-    case DW_TRUST_SCAN: return "scan";
-    case DW_TRUST_CFI_SCAN: return "cfi_scan";
-    case DW_TRUST_FRAME_POINTER: return "frame_pointer";
-    case DW_TRUST_CFI: return "cfi";
-    case DW_TRUST_PREWALKED: return "prewalked";
-    case DW_TRUST_CONTEXT: return "context";
+    case DW_TRUST_NONE:
+        return "none";
+    case DW_TRUST_SCAN:
+        return "scan";
+    case DW_TRUST_CFI_SCAN:
+        return "cfi_scan";
+    case DW_TRUST_FRAME_POINTER:
+        return "frame_pointer";
+    case DW_TRUST_CFI:
+        return "cfi";
+    case DW_TRUST_PREWALKED:
+        return "prewalked";
+    case DW_TRUST_CONTEXT:
+        return "context";
     }
     return "none";
 }
@@ -164,8 +173,8 @@ dw_status dw_walker_new(dw_dump *dump, const dw_walk_options *opts, dw_walker **
     dw_arena_init(&w->arena);
     if (dw_dump_modules(dump, &w->modules, &w->module_count) != DW_OK && !w->modules)
         w->module_count = 0;
-    w->mcache = dw_arena_calloc(&w->arena, w->module_count ? w->module_count : 1,
-                                sizeof *w->mcache);
+    w->mcache =
+        dw_arena_calloc(&w->arena, w->module_count ? w->module_count : 1, sizeof *w->mcache);
     if (w->opts.image_dir_count && dw_image_store_new(&w->images) == DW_OK) {
         for (size_t i = 0; i < w->opts.image_dir_count; i++)
             dw_image_store_add_dir(w->images, w->opts.image_dirs[i]);
@@ -215,6 +224,7 @@ dw_status dw_walker_start_context(dw_walker *w, const dw_context *ctx, uint64_t 
     uint64_t sp = dw_context_sp(ctx);
     w->stack_lo = stack_lo < sp ? stack_lo : sp;
     w->stack_hi = stack_hi;
+    memset(w->barren, 0, sizeof w->barren); /* they describe the last thread's stack */
     return DW_OK;
 }
 

@@ -35,7 +35,13 @@ typedef struct dw_module_cache {
     int eh_tried; /* .eh_frame located (ELF images; rule_ehframe.c) */
     int eh_ok;
     dw_ehframe eh;
+    int code_checked; /* dw_walker_module_has_code */
+    int has_code;
 } dw_module_cache;
+
+#define DW_WALKER_RECENT_MODULES 4
+#define DW_WALKER_CODE_PAGES 256
+#define DW_WALKER_BARREN_RUNS 4
 
 /* A stretch of the address space from dw_memory_stretch_at: captured bytes
  * (data non-NULL) or a gap (data NULL); to == UINT64_MAX reaches the top. */
@@ -56,12 +62,29 @@ struct dw_walker {
      * code read: a scan reads thousands of words from one stack range and
      * probes code in a few ranges and many gaps. */
     dw_span_cache stack_span, code_span;
-    /* The last module lookup's answer and the address stretch it holds for
-     * (dw_module_stretch_at); hit by most lookups of a scan. */
-    uint64_t last_from, last_to;
-    const dw_module *last_module;
-    int last_valid;
-    dw_image_store *images;  /* NULL without --images */
+    /* Recent module lookups: each answer with the address stretch it holds
+     * for (dw_module_stretch_at).  A scan's words mostly fall in a few
+     * modules and the gaps between them, in no particular order. */
+    struct dw_module_stretch {
+        uint64_t from, to;
+        const dw_module *module;
+        int valid;
+    } recent[DW_WALKER_RECENT_MODULES];
+    unsigned recent_next; /* the entry replaced next */
+    /* rule_scan.c's verdicts on whole pages: can a return address there
+     * have readable code before it?  Direct-mapped by page number. */
+    struct dw_code_page {
+        uint64_t page;
+        uint8_t verdict; /* 0 unknown, 1 no code readable, 2 maybe */
+    } code_pages[DW_WALKER_CODE_PAGES];
+    /* Runs of stack slots of this walk that rule_scan.c found barren: no
+     * word there can be a strong candidate.  Windows of successive scans
+     * overlap, so later scans jump over these; reset per walk. */
+    struct dw_slot_run {
+        uint64_t from, to;
+    } barren[DW_WALKER_BARREN_RUNS];
+    unsigned barren_next;
+    dw_image_store *images; /* NULL without --images */
     dw_disasm dis32, dis64;
     int dis32_ok, dis64_ok; /* 0 not opened yet, 1 open, -1 capstone refused */
     dw_x64_unwinder x64;    /* .pdata evaluation state (capstone, scratch) */
@@ -124,6 +147,11 @@ int dw_walker_read_value(void *walker, uint64_t addr, unsigned size, uint64_t *v
 size_t dw_walker_copy(dw_walker *w, dw_span_cache *c, uint64_t va, void *buf, size_t len);
 /* Stack memory read (dump memory only). */
 size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len);
+/* Whether any code byte of module m can be read at all: the dump captured
+ * some memory in it (or just below it, where a call before its first byte
+ * would start), or its image file was found, or the dump is not a minidump
+ * (cores read text from mapped files).  Cached per module. */
+int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache *c);
 /* Code bytes: dump memory first, else the module's image file.  Returns the
  * number of contiguous bytes read from va. */
 size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len);
