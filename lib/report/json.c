@@ -75,8 +75,14 @@ static void put_hex(dw_json *j, uint64_t v, int width)
 
 static void newline_indent(dw_json *j)
 {
+    static const char spaces[] = "\n                                                                ";
     if (!j->pretty)
         return;
+    size_t n = 1 + 2 * (size_t)(j->depth > 0 ? j->depth : 0);
+    if (n <= sizeof spaces - 1) {
+        put_bytes(j, spaces, n);
+        return;
+    }
     put_char(j, '\n');
     for (int i = 0; i < j->depth; i++)
         put_bytes(j, "  ", 2);

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "symbols/symfile.h"
 #include "symbols/symtext.h"
@@ -414,39 +415,61 @@ static int in_order(scan *s, const found *f, const rec *r)
  * the bytes of a group (numbered FILE / INLINE_ORIGIN lines are alike, and a
  * FUNC's body grows with its code), so while the keys at both ends are known
  * the probe goes where target should lie -- alternately a little before and
- * after it, so that two probes bracket it -- and a window of thousands of
- * records closes in a few reads.  A probe that did not halve the window is
+ * after it, so that a pair of probes brackets it -- and a window of thousands
+ * of records closes in a few reads.  A pair that did not halve the window is
  * followed by a plain bisection, which keeps the worst case logarithmic. */
 typedef struct aim {
     uint64_t key_lo, key_hi; /* keys at lo and hi (estimates until read) */
-    int known, bisect, after;
+    int known, bisect;
+    int second;         /* the next aimed probe closes a pair (goes after target) */
+    size_t pair_window; /* the window before the pair's first probe */
 } aim;
+
+static int aiming(const aim *a, uint64_t target)
+{
+    return !a->bisect && a->known && target >= a->key_lo && target < a->key_hi;
+}
 
 static size_t probe_position(aim *a, size_t lo, size_t hi, uint64_t target)
 {
-    if (a->bisect || !a->known || target < a->key_lo || target >= a->key_hi)
+    if (!aiming(a, target))
         return lo + (hi - lo) / 2;
     double frac = (double)(target - a->key_lo) / (double)(a->key_hi - a->key_lo);
     size_t at = lo + (size_t)(frac * (double)(hi - lo));
-    size_t margin = SEARCH_WINDOW / 4;
-    a->after = !a->after;
-    if (a->after)
+    size_t margin = SEARCH_WINDOW / 4 + (hi - lo) / 32;
+    if (a->second)
         return at < hi - margin ? at + margin : hi - 1;
     return at > lo + margin ? at - margin : lo;
+}
+
+/* After a probe: bisect next when an aimed pair left more than half its
+ * window; aim again after a bisection. */
+static void after_probe(aim *a, int aimed, size_t window_before, size_t window_after)
+{
+    if (!aimed) {
+        a->bisect = 0;
+        a->second = 0;
+        return;
+    }
+    if (!a->second)
+        a->pair_window = window_before;
+    else
+        a->bisect = window_after > a->pair_window / 2;
+    a->second = !a->second;
 }
 
 static int search(scan *s, const group *g, uint64_t target, found *f)
 {
     size_t lo = g->lo, hi = g->hi; /* keyed records before lo are <= target, from hi on > */
-    aim a = {g->key_lo, g->key_hi, g->aimed, 0, 0};
+    aim a = {.key_lo = g->key_lo, .key_hi = g->key_hi, .known = g->aimed};
     f->have_le = f->have_gt = 0;
     while (hi - lo > SEARCH_WINDOW) {
         size_t start, window = hi - lo;
-        int bisecting = a.bisect || !a.known;
+        int aimed = aiming(&a, target);
         rec r;
         if (!resync(s, probe_position(&a, lo, hi, target), &start))
             return 0;
-        if (start >= hi && bisecting)
+        if (start >= hi && !aimed)
             break;
         int k = start >= hi ? 0 : next_keyed(s, g, start, hi, &r);
         if (k < 0 || (k > 0 && !in_order(s, f, &r)))
@@ -465,7 +488,7 @@ static int search(scan *s, const group *g, uint64_t target, found *f)
             a.key_hi = r.key;
         }
         a.known = a.known || (f->have_le && f->have_gt);
-        a.bisect = !bisecting && hi - lo > window / 2;
+        after_probe(&a, aimed, window, hi - lo);
     }
     for (size_t off = lo;;) {
         rec r;
@@ -553,24 +576,35 @@ static int trailing_public_run(scan *s, const sym_plan *p, size_t *out)
     return 1;
 }
 
+/* Aim a group's searches by the keys planning found at its ends. */
+static group aimed(group g, const sym_key_range *keys)
+{
+    if (keys->known && keys->last < UINT64_MAX) {
+        g.key_lo = keys->first;
+        g.key_hi = keys->last + 1;
+        g.aimed = 1;
+    }
+    return g;
+}
+
 static group code_group(const sym_plan *p)
 {
     group g = {p->sec[SYM_SEC_CODE], p->split ? p->pub_run : p->sec[SYM_SEC_STACK],
                BIT(K_FUNC) | BIT(K_PUBLIC), TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
-    return g;
+    return aimed(g, &p->keys[SYM_RUN_CODE]);
 }
 
 static group public_run_group(const sym_plan *p)
 {
     group g = {p->pub_run, p->sec[SYM_SEC_STACK], BIT(K_PUBLIC), TRANSPARENT};
-    return g;
+    return aimed(g, &p->keys[SYM_RUN_PUBLIC]);
 }
 
 static group named_group(const sym_plan *p, int sec)
 {
-    group g = {p->sec[sec], p->sec[sec + 1], BIT(sec == SYM_SEC_FILE ? K_FILE : K_ORIGIN),
-               TRANSPARENT};
-    return g;
+    int file = sec == SYM_SEC_FILE;
+    group g = {p->sec[sec], p->sec[sec + 1], BIT(file ? K_FILE : K_ORIGIN), TRANSPARENT};
+    return aimed(g, &p->keys[file ? SYM_RUN_FILE : SYM_RUN_ORIGIN]);
 }
 
 /* With PUBLICs after the FUNCs, the two runs are one sorted run when the
@@ -591,8 +625,9 @@ static int decide_split(scan *s, sym_plan *p)
 }
 
 /* Spot checks of the order at evenly spaced places: a file written in some
- * other order (a PDB's public symbols, say) shows it at once. */
-static int sample_order(scan *s, const group *g)
+ * other order (a PDB's public symbols, say) shows it at once.  The keys of
+ * the group's first and last records go to `keys`. */
+static int sample_order(scan *s, const group *g, sym_key_range *keys)
 {
     int have = 0;
     uint64_t last = 0;
@@ -614,6 +649,8 @@ static int sample_order(scan *s, const group *g)
         if (k > 0 && b.key < a.key)
             return give_up(s, "%s records out of order near byte %zu", kind_name(b.kind), b.off);
         last = a.key; /* the next spot's first record may be this b, or even a */
+        if (!have)
+            keys->first = a.key;
         have = 1;
     }
     /* ... and the group's last record, where an appended stray would sit. */
@@ -621,6 +658,8 @@ static int sample_order(scan *s, const group *g)
     int k = g->hi > g->lo ? prev_keyed(s, g, g->hi, &end) : 0;
     if (k > 0 && have && end.key < last)
         return give_up(s, "%s records out of order near byte %zu", kind_name(end.kind), end.off);
+    keys->last = end.key;
+    keys->known = k > 0 && have;
     return k >= 0;
 }
 
@@ -634,6 +673,7 @@ int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, s
         return 0;
     plan->sec[SYM_SEC_HEADER] = 0;
     plan->sec[SYM_SEC_COUNT] = size;
+    memset(plan->keys, 0, sizeof plan->keys);
     size_t from = module.next;
     for (int g = SYM_SEC_FILE; g < SYM_SEC_COUNT; g++) {
         if (!first_line_of_group(&s, from, size, g, &plan->sec[g]))
@@ -642,12 +682,13 @@ int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, s
     }
     if (!trailing_public_run(&s, plan, &plan->pub_run) || !decide_split(&s, plan))
         return 0;
-    group groups[] = {named_group(plan, SYM_SEC_FILE), named_group(plan, SYM_SEC_ORIGIN),
-                      code_group(plan), public_run_group(plan)};
-    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-        if (i == 3 && !plan->split)
+    group groups[SYM_RUN_COUNT] = {named_group(plan, SYM_SEC_FILE),
+                                   named_group(plan, SYM_SEC_ORIGIN), code_group(plan),
+                                   public_run_group(plan)};
+    for (int i = 0; i < SYM_RUN_COUNT; i++) {
+        if (i == SYM_RUN_PUBLIC && !plan->split)
             break;
-        if (!sample_order(&s, &groups[i]))
+        if (!sample_order(&s, &groups[i], &plan->keys[i]))
             return 0;
     }
     return 1;
@@ -745,9 +786,11 @@ static int body_inline(scan *s, sym_cursor *c, size_t off, uint64_t rva, body_hi
 /* The line record covering rva, among the line records of a body that start
  * at `from`: the index sorts a FUNC's lines by (address, size, line) and
  * takes the last one starting at or below rva. */
-static int body_lines(scan *s, size_t from, size_t to, uint64_t rva, body_hit *h)
+static int body_lines(scan *s, const rec *func, size_t from, size_t to, uint64_t rva,
+                      body_hit *h)
 {
-    group lines = {from, to, BIT(K_LINE), TRANSPARENT};
+    group lines = {from, to, BIT(K_LINE), TRANSPARENT, func->key, func->key + func->size,
+                   func->size > 0 && func->key + func->size > func->key};
     found f;
     if (!search(s, &lines, rva, &f))
         return 0;
@@ -793,9 +836,10 @@ static int publics_close_body(scan *s, size_t from, size_t group_end)
 /* Read the body of a FUNC, [from, to): dump_syms writes its INLINE records
  * first (read in full: they nest, so none can be skipped), then its line
  * records sorted by address (bisected). */
-static int scan_body(scan *s, size_t from, size_t to, size_t group_end, uint64_t rva, body_hit *h)
+static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, uint64_t rva,
+                     body_hit *h)
 {
-    size_t off = from;
+    size_t off = func->next;
     while (off < to) {
         tline l;
         sym_cursor c;
@@ -811,7 +855,7 @@ static int scan_body(scan *s, size_t from, size_t to, size_t group_end, uint64_t
         }
         off = l.next;
     }
-    if (off < to && !body_lines(s, off, to, rva, h))
+    if (off < to && !body_lines(s, func, off, to, rva, h))
         return 0;
     return to >= group_end || publics_close_body(s, to, group_end);
 }
@@ -923,7 +967,7 @@ static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g, 
 {
     static body_hit zero;
     body_hit h = zero;
-    if (!scan_body(s, c->func.next, c->body_end, g->hi, rva, &h))
+    if (!scan_body(s, &c->func, c->body_end, g->hi, rva, &h))
         return SYM_TEXT_FALLBACK;
     out->kind = DW_SYM_FUNC;
     out->function = str_of(c->func.name);

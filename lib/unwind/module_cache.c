@@ -36,8 +36,12 @@ const dw_module *dw_walker_module(dw_walker *w, uint64_t address, dw_module_cach
         *cache = NULL;
     if (!m || !w->modules || m < w->modules || m >= w->modules + w->module_count)
         return m;
-    if (cache)
-        *cache = &w->mcache[m - w->modules];
+    if (cache) {
+        dw_module_cache **slot = &w->mcache[m - w->modules];
+        if (!*slot) /* out of memory leaves it NULL: the module is used without its facts */
+            *slot = dw_arena_calloc(&w->arena, 1, sizeof **slot);
+        *cache = *slot;
+    }
     return m;
 }
 

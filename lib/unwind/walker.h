@@ -57,7 +57,10 @@ struct dw_walker {
     dw_arena arena;
     const dw_module *modules;
     size_t module_count;
-    dw_module_cache *mcache; /* one per module, dump order */
+    /* One per module, dump order, each made on the module's first use: a
+     * dump lists hundreds of modules and a walk touches a few, and an entry
+     * holds a whole PE header view. */
+    dw_module_cache **mcache;
     /* The captured range (or gap) of the last stack read and of the last
      * code read: a scan reads thousands of words from one stack range and
      * probes code in a few ranges and many gaps. */
