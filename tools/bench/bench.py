@@ -3,11 +3,15 @@
 
  (a) open + parse every stream (dw_dump_check_all), in-process, per dump (bench_open);
  (b) `dumpwalk stack` on breakpad/minidump2.dmp with breakpad/symbols vs Breakpad's
-     minidump_stackwalk on the same: median wall time and peak RSS (/usr/bin/time -v);
+     minidump_stackwalk on the same: median wall time and peak RSS;
  (c) the same over every corpus dump, vs Breakpad and LLDB (ratios);
  (d) peak RSS for a small dump, the largest corpus dump and a 1 GiB dump derived from the
      largest x64 one (a sparse Memory64List appended), to show that memory use does not grow
      with the size of mapped input.
+
+Processes are timed by tools/bench/spawntime (--spawntime; posix_spawn to wait4, peak RSS from
+wait4, stdio on /dev/null) or, when it is not built, from Python with /usr/bin/time -v for RSS
+(compare.Timer).  (b) and (c) also time `true`: the fork + exec floor of the machine.
 """
 
 import argparse
@@ -34,26 +38,15 @@ ARCH_AMD64 = 9  # MINIDUMP_SYSTEM_INFO.ProcessorArchitecture, PROCESSOR_ARCHITEC
 # ---------------------------------------------------------------------------------------------
 # Measuring
 
-def peak_rss_kib(argv, cwd):
-    """Peak RSS of one run, from /usr/bin/time -v; None when it cannot be measured."""
-    with tempfile.NamedTemporaryFile(prefix="dw-time-", mode="r") as report:
-        try:
-            subprocess.run(["/usr/bin/time", "-v", "-o", report.name] + argv, cwd=cwd,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=compare.TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        for line in report.read().splitlines():
-            if "Maximum resident set size" in line:
-                return int(line.rsplit(":", 1)[1])
-    return None
+def measure(args, argv, runs, rss_runs=3):
+    """(median seconds, median peak RSS KiB, exit status) of `runs` runs in the corpus."""
+    t = args.timer.measure(argv, runs, args.corpus, rss_runs=rss_runs)
+    return t.seconds, t.rss_kib, t.rc
 
 
-def measure(argv, cwd, runs, rss_runs=3):
-    """(median seconds, median peak RSS KiB, exit status)."""
-    rc, _out, secs = compare.timed(argv, runs, cwd)
-    rss = [r for r in (peak_rss_kib(argv, cwd) for _ in range(rss_runs)) if r is not None]
-    return secs, (statistics.median(rss) if rss else None), rc
+def peak_rss_kib(args, argv):
+    """Peak RSS of one run (after a warm-up run); None when it cannot be measured."""
+    return args.timer.measure(argv, 1, args.corpus, rss_runs=1).rss_kib
 
 
 def dumpwalk_argv(args, dump, symdir):
@@ -132,18 +125,22 @@ def bench_small(args):
     print("## (b) `dumpwalk stack` vs Breakpad minidump_stackwalk on %s (symbols: %s)"
           % (SMALL_DUMP, SMALL_SYMDIR))
     print()
-    print("Median wall time of %d runs (text output to a pipe), peak RSS median of 3 runs."
-          % args.small_runs)
+    print("Median wall time of %d runs after one warm-up (text output to /dev/null), median "
+          "peak RSS; the floor row is `true`, a process that does nothing." % args.small_runs)
     print()
-    dw = measure(dumpwalk_argv(args, SMALL_DUMP, SMALL_SYMDIR), args.corpus, args.small_runs)
+    dw = measure(args, dumpwalk_argv(args, SMALL_DUMP, SMALL_SYMDIR), args.small_runs)
     rows = [("dumpwalk stack", ms(dw[0]), mib(dw[1]), "1.0x", "1.0x")]
     if args.breakpad_bin:
-        bp = measure(breakpad_argv(args, SMALL_DUMP, SMALL_SYMDIR), args.corpus, args.small_runs)
+        bp = measure(args, breakpad_argv(args, SMALL_DUMP, SMALL_SYMDIR), args.small_runs)
         rows.append(("minidump_stackwalk", ms(bp[0]), mib(bp[1]), ratio(bp[0], dw[0]),
                      ratio(bp[1], dw[1])))
     else:
         rows.append(("minidump_stackwalk", "not installed", "-", "-", "-"))
+    floor = args.timer.floor(args.small_runs)
+    rows.append(("(floor: `true`)", ms(floor.seconds), mib(floor.rss_kib), "-", "-"))
     table(("tool", "median ms", "peak RSS MiB", "time vs dumpwalk", "RSS vs dumpwalk"), rows)
+    print("Timer: %s." % args.timer.describe())
+    print()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,10 +149,11 @@ def bench_small(args):
 def bench_corpus(args, dumps):
     print("## (c) stack walk of every corpus dump: dumpwalk vs Breakpad and LLDB")
     print()
-    print("Per dump: median wall time of %d runs and peak RSS of one run per tool, each with the "
-          "dump's symbol store; ratio = reference / dumpwalk.  Dumps a tool rejects count too "
-          "(they are part of the work)." % args.runs)
+    print("Per dump: median wall time of %d runs after one warm-up and peak RSS per tool, each "
+          "with the dump's symbol store; ratio = reference / dumpwalk.  Dumps a tool rejects "
+          "count too (they are part of the work)." % args.runs)
     print()
+    floor_before = args.timer.floor(args.floor_runs)
     tools = [("dumpwalk", dumpwalk_argv)]
     if args.breakpad_bin:
         tools.append(("Breakpad", breakpad_argv))
@@ -164,7 +162,7 @@ def bench_corpus(args, dumps):
     results = {name: [] for name, _ in tools}
     for dump, symdir, _oracle in dumps:
         for name, make_argv in tools:
-            results[name].append(measure(make_argv(args, dump, symdir), args.corpus, args.runs,
+            results[name].append(measure(args, make_argv(args, dump, symdir), args.runs,
                                          rss_runs=1))
         print("timed %s" % dump, file=sys.stderr)
     dw = results["dumpwalk"]
@@ -180,8 +178,17 @@ def bench_corpus(args, dumps):
                      "%.1fx / %.1fx" % (min(ratios), max(ratios)) if ratios else "-",
                      mib(statistics.median(rss) if rss else None), mib(max(rss) if rss else None),
                      sum(1 for r in res if r[2] != 0)))
+    floor_after = args.timer.floor(args.floor_runs)
     table(("tool", "total ms", "median ms/dump", "total vs dumpwalk", "geomean ratio",
            "min / max ratio", "median RSS MiB", "max RSS MiB", "dumps exit != 0"), rows)
+    print("Floor: the same timer on `true` (a process that does nothing): %s ms before the dumps, "
+          "%s ms after (median of %d runs each), peak RSS %s MiB; times %d dumps x floor = %s ms "
+          "of every tool's total."
+          % (ms(floor_before.seconds), ms(floor_after.seconds), floor_before.runs,
+             mib(floor_before.rss_kib), len(dumps),
+             "-" if floor_before.seconds is None else "%.1f" % (
+                 len(dumps) * floor_before.seconds * 1000)))
+    print()
     missing = [n for n in ("Breakpad", "LLDB") if n not in results]
     if missing:
         print("Not installed, skipped: %s." % ", ".join(missing))
@@ -260,13 +267,15 @@ def bench_rss(args, dumps, open_rows):
                 open_us[synthetic] = float(out[1].split("\t")[2])
         # What the process costs before it reads any dump: loader, shared libraries.
         rows = [["(no dump: `dumpwalk --version`)", "-", "-",
-                 mib(peak_rss_kib([args.dumpwalk, "--version"], args.corpus)), "-", "-"]]
+                 mib(peak_rss_kib(args, [args.dumpwalk, "--version"])), "-", "-"],
+                ["(floor: `true`, a process that does nothing)", "-", "-",
+                 mib(args.timer.floor(3).rss_kib), "-", "-"]]
         for label, path, symdir in cases:
             row = [label, "%.1f" % (sizes[path] / 1048576.0),
                    "%.1f" % open_us[path] if path in open_us else "-"]
             for make_argv, enabled in ((dumpwalk_argv, True), (breakpad_argv, args.breakpad_bin),
                                        (lldb_argv, args.lldb)):
-                rss = peak_rss_kib(make_argv(args, path, symdir), args.corpus) if enabled else None
+                rss = peak_rss_kib(args, make_argv(args, path, symdir)) if enabled else None
                 row.append(mib(rss))
             rows.append(row)
     table(("dump", "MiB", "open+parse us", "dumpwalk stack RSS MiB", "Breakpad RSS MiB",
@@ -285,14 +294,19 @@ def main():
     ap.add_argument("--open-iterations", type=int, default=200, help="iterations in (a)")
     ap.add_argument("--tmpdir", help="where to write the synthetic 1 GiB sparse dump")
     ap.add_argument("--verbose", action="store_true", help="per-dump table for (a)")
+    ap.add_argument("--spawntime", help="tools/bench/spawntime executable (the precise timer); "
+                    "without it runs are timed from Python and RSS comes from /usr/bin/time")
+    ap.add_argument("--floor-runs", type=int, default=21,
+                    help="runs of `true` for the fork + exec floor in (c)")
     args = ap.parse_args()
+    args.timer = compare.Timer(args.spawntime)
     args.corpus = os.path.abspath(args.corpus)
     args.dumpwalk = os.path.abspath(args.dumpwalk)
     args.bench_open = os.path.abspath(args.bench_open)
 
     dumps = compare.corpus_dumps(args.corpus)
-    if not os.path.exists("/usr/bin/time"):
-        print("(/usr/bin/time is missing: no RSS figures)\n")
+    if not args.timer.spawntime and not os.path.exists("/usr/bin/time"):
+        print("(neither spawntime nor /usr/bin/time: no RSS figures)\n")
     with tempfile.TemporaryDirectory(prefix="dw-bench-scripts-") as scratch:
         args.scratch = scratch
         open_rows = bench_open(args, dumps)

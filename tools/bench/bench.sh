@@ -11,8 +11,10 @@
 #   DW_SHARED  the shared/ directory (default: ../shared beside the repository)
 #   DW_REFS    cache for the reference tools (default: $HOME/.cache/dumpwalk-refs)
 #   TMPDIR     where the 1 GiB sparse dump is written (takes < 1 MiB of disk)
-# Installs Breakpad (npm minidump@0.26.0), LLDB 19 (apt lldb-19) and GNU time (apt time) when
-# missing; a tool that cannot be installed is left out of the tables.
+# Processes are timed by tools/bench/spawntime (built with the release build): wall time from
+# posix_spawn to wait4, peak RSS from wait4, stdio on /dev/null; `true` gives the floor.
+# Installs Breakpad (npm minidump@0.26.0), LLDB 19 (apt lldb-19) and, only if spawntime is
+# missing, GNU time (apt time); a tool that cannot be installed is left out of the tables.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -33,10 +35,14 @@ print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "bui
 [ "$buildtype" = release ] ||
     echo "bench: note: $build is a '$buildtype' build, not release: figures will be slower" >&2
 dw_install_refs
-[ -x /usr/bin/time ] || dw_apt_install time || echo "bench: GNU time missing: no RSS" >&2
+# GNU time is needed for peak RSS only when the runs are timed from Python (no spawntime).
+[ -x "$build/tools/spawntime" ] || [ -x /usr/bin/time ] || dw_apt_install time ||
+    echo "bench: GNU time missing: no RSS" >&2
 
 set -- --corpus "$shared/corpus" --dumpwalk "$build/tools/dumpwalk" \
     --bench-open "$build/tools/bench_open" "$@"
+# The precise timer (tools/bench/spawntime.c); without it the runs are timed from Python.
+[ -x "$build/tools/spawntime" ] && set -- "$@" --spawntime "$build/tools/spawntime"
 [ -n "$BREAKPAD_BIN" ] && set -- "$@" --breakpad-bin "$BREAKPAD_BIN"
 [ -n "$LLDB" ] && set -- "$@" --lldb "$LLDB"
 exec python3 "$here/bench.py" "$@"

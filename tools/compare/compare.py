@@ -9,7 +9,9 @@ with the dump's Breakpad symbol store, meta.txt `symdir`), and prints per dump a
   - frame agreement: frames of the reference tool for which dumpwalk has the same pc at the same
     index of the same thread (threads are matched by thread id: Breakpad skips its own dump
     thread, so indices would not line up);
-  - timing: median wall time of N runs per tool, and how many times slower each reference is.
+  - timing: median wall time of N runs per tool, and how many times slower each reference is;
+    runs are timed by tools/bench/spawntime when it is built (see Timer), and the same timer on
+    `true` gives the machine's fork + exec floor, printed with the table.
 
 pc convention: Breakpad and LLDB give the return address for caller frames; the
 minidump-stackwalk JSON `offset` of a caller frame is the return address minus one.  A caller
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,10 +43,11 @@ NON_PHYSICAL = {"inline", "artificial"}
 class Walk:
     """One tool's result on one dump: {tid: [(pc, trust), ...]} or a failure reason."""
 
-    def __init__(self, threads=None, error=None, seconds=None, source="live"):
+    def __init__(self, threads=None, error=None, timing=None, source="live"):
         self.threads = threads or {}
         self.error = error
-        self.seconds = seconds  # median wall time, None when not measured
+        self.seconds = timing.seconds if timing else None  # median wall time, None: not measured
+        self.rss_kib = timing.rss_kib if timing else None  # median peak RSS
         self.source = source    # "live" or "oracle"
 
     def frame_count(self):
@@ -51,28 +55,108 @@ class Walk:
 
 
 # ---------------------------------------------------------------------------------------------
-# Running a command
+# Running and timing a command
+
+class Timing:
+    """One command measured `runs` times: exit status, stdout (of the capture run, when asked
+    for), median wall seconds and median peak RSS KiB (None when not measured)."""
+
+    def __init__(self, rc, out, seconds, rss_kib, runs):
+        self.rc = rc
+        self.out = out
+        self.seconds = seconds
+        self.rss_kib = rss_kib
+        self.runs = runs
+
 
 def run(argv, cwd=None):
-    """Run argv; returns (returncode, stdout text, seconds).  Timeouts give rc 124."""
+    """Run argv once; returns (returncode, stdout text, seconds).  Timeouts give rc 124."""
     start = time.perf_counter()
     try:
-        p = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           timeout=TIMEOUT_S)
+        p = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=TIMEOUT_S)
         rc, out = p.returncode, p.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         rc, out = 124, ""
     return rc, out, time.perf_counter() - start
 
 
-def timed(argv, runs, cwd=None):
-    """Run argv `runs` times; returns (rc, stdout of the last run, median seconds)."""
-    times = []
-    rc, out = 0, ""
-    for _ in range(max(1, runs)):
-        rc, out, secs = run(argv, cwd)
-        times.append(secs)
-    return rc, out, statistics.median(times)
+class Timer:
+    """Times commands with tools/bench/spawntime (posix_spawn to wait4, peak RSS from wait4,
+    stdio on /dev/null) when it is built, else with subprocess.run + perf_counter, which adds
+    about a millisecond of Python to every run, and /usr/bin/time -v for peak RSS.
+
+    Every series starts with one untimed run: the capture run when the output is wanted (stdout
+    to a file, a normal run of the tool), else a warm-up run with stdout to /dev/null."""
+
+    def __init__(self, spawntime=None):
+        self.spawntime = spawntime if spawntime and os.access(spawntime, os.X_OK) else None
+
+    def describe(self):
+        if self.spawntime:
+            return ("spawntime: posix_spawn to wait4, CLOCK_MONOTONIC; peak RSS = wait4 "
+                    "ru_maxrss; stdin/stdout/stderr of timed runs on /dev/null")
+        return ("Python subprocess.run + perf_counter (spawntime not built: every figure "
+                "includes ~1 ms of Python); peak RSS from /usr/bin/time -v")
+
+    def measure(self, argv, runs, cwd=None, capture=False, rss_runs=3):
+        """Timing of argv: median of `runs` timed runs after one untimed run (the capture run
+        whose stdout is returned when capture is true).  rss_runs: runs under /usr/bin/time for
+        the peak RSS in the fallback (spawntime measures it in the timed runs at no cost)."""
+        if self.spawntime:
+            return self._spawntime(argv, max(1, runs), cwd, capture)
+        return self._python(argv, max(1, runs), cwd, capture, rss_runs)
+
+    def floor(self, runs):
+        """The same measurement of a process that does nothing: the fork + exec + wait floor
+        every tool pays on this machine."""
+        return self.measure([shutil.which("true") or "/bin/true"], runs)
+
+    def _spawntime(self, argv, runs, cwd, capture):
+        with tempfile.NamedTemporaryFile(prefix="dw-capture-") as out:
+            cmd = [self.spawntime, "-n", str(runs), "-t", str(TIMEOUT_S)]
+            cmd += ["-o", out.name] if capture else ["-w", "1"]
+            cmd += (["-C", cwd] if cwd else []) + ["--"] + argv
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if p.returncode != 0:
+                raise RuntimeError("spawntime failed: %s" % p.stderr.decode().strip())
+            rep = json.loads(p.stdout)
+            text = out.read().decode("utf-8", "replace") if capture else ""
+        rc = rep["capture_status"] if capture else (rep["status"] or [124])[-1]
+        if rep["timed_out"]:
+            rc = 124
+        secs = rep["median_wall_ns"]
+        return Timing(rc, text, None if secs is None else secs / 1e9, rep["median_maxrss_kib"],
+                      rep["runs"])
+
+    def _python(self, argv, runs, cwd, capture, rss_runs):
+        rc, out, _ = run(argv, cwd)
+        times = []
+        for _ in range(runs):
+            rc_timed, _out, secs = run(argv, cwd)
+            times.append(secs)
+            rc = rc if capture else rc_timed
+        peaks = [k for k in (peak_rss_kib(argv, cwd) for _ in range(rss_runs))
+                 if k is not None]
+        return Timing(rc, out if capture else "", statistics.median(times),
+                      statistics.median(peaks) if peaks else None, runs)
+
+
+def peak_rss_kib(argv, cwd):
+    """Peak RSS of one run, from /usr/bin/time -v; None when it cannot be measured."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        return None
+    with tempfile.NamedTemporaryFile(prefix="dw-time-", mode="r") as report:
+        try:
+            subprocess.run(["/usr/bin/time", "-v", "-o", report.name] + argv, cwd=cwd,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        for line in report.read().splitlines():
+            if "Maximum resident set size" in line:
+                return int(line.rsplit(":", 1)[1])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,13 +208,14 @@ def parse_dumpwalk_json(text):
     return threads
 
 
-def walk_dumpwalk(exe, corpus, dump, symdir, runs):
-    rc, out, secs = timed(dumpwalk_argv(exe, dump, symdir), runs, cwd=corpus)
+def walk_dumpwalk(timer, exe, corpus, dump, symdir, runs):
+    t = timer.measure(dumpwalk_argv(exe, dump, symdir), runs, cwd=corpus, capture=True,
+                      rss_runs=0)
     # Exit 1 means "damage reported" and still comes with a full report.
     try:
-        return Walk(parse_dumpwalk_json(out), None if rc in (0, 1) else "exit %d" % rc, secs)
+        return Walk(parse_dumpwalk_json(t.out), None if t.rc in (0, 1) else "exit %d" % t.rc, t)
     except ValueError:
-        return Walk(error="exit %d, no JSON" % rc, seconds=secs)
+        return Walk(error="exit %d, no JSON" % t.rc, timing=t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,13 +290,13 @@ def parse_breakpad(text, tids):
     return {tid: [f for f in fr if f[1] not in NON_PHYSICAL] for tid, fr in threads.items()}
 
 
-def walk_breakpad(bindir, corpus, dump, symdir, runs):
+def walk_breakpad(timer, bindir, corpus, dump, symdir, runs):
     argv = [os.path.join(bindir, "minidump_stackwalk"), dump] + ([symdir] if symdir else [])
-    rc, out, secs = timed(argv, runs, cwd=corpus)
-    if rc != 0:
-        return Walk(error="exit %d" % rc, seconds=secs)
+    t = timer.measure(argv, runs, cwd=corpus, capture=True, rss_runs=0)
+    if t.rc != 0:
+        return Walk(error="exit %d" % t.rc, timing=t)
     tids = breakpad_thread_ids(os.path.join(bindir, "minidump_dump"), dump, corpus)
-    return Walk(parse_breakpad(out, tids), seconds=secs)
+    return Walk(parse_breakpad(t.out, tids), timing=t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,18 +353,18 @@ def parse_lldb(text):
     return threads
 
 
-def walk_lldb(lldb, corpus, dump, symdir, runs):
+def walk_lldb(timer, lldb, corpus, dump, symdir, runs):
     with tempfile.TemporaryDirectory(prefix="dw-lldb-") as tmp:
         script = lldb_symbol_script(corpus, symdir, tmp)
         argv = [lldb, "--no-lldbinit", "--batch", "-c", dump,
                 "-o", "command source -e false -s true %s" % script,
                 "-o", "thread list", "-o", "bt all"]
-        rc, out, secs = timed(argv, runs, cwd=corpus)
+        t = timer.measure(argv, runs, cwd=corpus, capture=True, rss_runs=0)
     # A core LLDB loads but that has no thread makes `bt all` fail: that is a walk of zero
     # threads, not a failure to read the dump.
-    if "was loaded" not in out:
-        return Walk(error="exit %d, core not loaded" % rc, seconds=secs)
-    return Walk(parse_lldb(out), seconds=secs)
+    if "was loaded" not in t.out:
+        return Walk(error="exit %d, core not loaded" % t.rc, timing=t)
+    return Walk(parse_lldb(t.out), timing=t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,8 +430,12 @@ def agreement(dw, ref):
     return same, compared, identical, prefix, differ, anywhere
 
 
-def fmt_secs(s):
-    return "-" if s is None else "%.1f" % (s * 1000.0)
+def fmt_ms(s, digits=1):
+    return "-" if s is None else "%.*f" % (digits, s * 1000.0)
+
+
+def fmt_mib(kib):
+    return "-" if kib is None else "%.1f" % (kib / 1024.0)
 
 
 def fmt_ratio(ref, dw):
@@ -374,11 +463,22 @@ def geomean(values):
     return product ** (1.0 / len(values))
 
 
-def print_table(rows, totals, sources, runs):
+def floor_line(timer, floors):
+    """The fork + exec floor measured before and after the dumps (load drifts on a shared
+    machine), so a reader can see how much of a small dump's time is process start-up."""
+    before, after = floors
+    return ("Floor: the same timer on `true` (a process that does nothing): %s ms before the "
+            "dumps, %s ms after (median of %d runs each), peak RSS %s MiB.  Timer: %s."
+            % (fmt_ms(before.seconds, 2), fmt_ms(after.seconds, 2), before.runs,
+               fmt_mib(before.rss_kib), timer.describe()))
+
+
+def print_table(rows, totals, sources, runs, floor):
     print("Frames: physical frames found (inline frames left out). Agree: reference frames for")
     print("which dumpwalk has the same pc at the same index of the same thread id; in brackets:")
     print("those whose pc dumpwalk has at any index of that thread.")
     print("ms: median wall time of %d run(s); ratio: reference time / dumpwalk time." % runs)
+    print(floor)
     print("Breakpad results: %s; LLDB results: %s." % (sources["bp"], sources["lldb"]))
     print()
     header = ("dump", "dw", "bp", "lldb", "agree bp", "agree lldb", "dw ms", "bp ms",
@@ -389,7 +489,7 @@ def print_table(rows, totals, sources, runs):
         def frames(w):
             return "fail" if w.error else str(w.frame_count())
         cells = (name, frames(dw), frames(bp), frames(ll), fmt_agree(dw, bp), fmt_agree(dw, ll),
-                 fmt_secs(dw.seconds), fmt_secs(bp.seconds), fmt_secs(ll.seconds),
+                 fmt_ms(dw.seconds), fmt_ms(bp.seconds), fmt_ms(ll.seconds),
                  fmt_ratio(bp, dw), fmt_ratio(ll, dw))
         print("| " + " | ".join(cells) + " |")
     print()
@@ -431,6 +531,15 @@ def overall(rows):
                          "%.1fx; geometric mean of per-dump ratios %.1fx"
                          % (dw_total * 1000, label, ref_total * 1000,
                             ref_total / dw_total if dw_total else 0, gm or 0))
+        rss = [(dw.rss_kib, ref.rss_kib) for dw, ref in both
+               if dw.rss_kib is not None and ref.rss_kib is not None]
+        if rss:
+            lines.append("  peak RSS: dumpwalk median %s MiB, max %s MiB; %s median %s MiB, max "
+                         "%s MiB"
+                         % (fmt_mib(statistics.median(d for d, _ in rss)),
+                            fmt_mib(max(d for d, _ in rss)), label,
+                            fmt_mib(statistics.median(r for _, r in rss)),
+                            fmt_mib(max(r for _, r in rss))))
     return lines
 
 
@@ -445,7 +554,12 @@ def main():
                     help="use the oracle files instead of running Breakpad and LLDB")
     ap.add_argument("--dump", action="append", help="only dumps whose path contains this")
     ap.add_argument("--json", help="also write the per-dump results to this file")
+    ap.add_argument("--spawntime", help="tools/bench/spawntime executable (the precise timer); "
+                    "without it runs are timed from Python")
+    ap.add_argument("--floor-runs", type=int, default=21,
+                    help="runs of `true` for the fork + exec floor")
     args = ap.parse_args()
+    timer = Timer(args.spawntime)
 
     corpus = os.path.abspath(args.corpus)
     exe = os.path.abspath(args.dumpwalk)
@@ -455,21 +569,24 @@ def main():
                "lldb": "run live" if lldb else "oracle files (LLDB not run; no timing)"}
 
     rows = []
+    floor_before = timer.floor(args.floor_runs)
     for dump, symdir, oracle_dir in corpus_dumps(corpus, args.dump):
-        dw = walk_dumpwalk(exe, corpus, dump, symdir, args.runs)
-        bp = (walk_breakpad(bp_bin, corpus, dump, symdir, args.runs) if bp_bin
+        dw = walk_dumpwalk(timer, exe, corpus, dump, symdir, args.runs)
+        bp = (walk_breakpad(timer, bp_bin, corpus, dump, symdir, args.runs) if bp_bin
               else walk_oracle(oracle_dir, "bp"))
-        ll = (walk_lldb(lldb, corpus, dump, symdir, args.runs) if lldb
+        ll = (walk_lldb(timer, lldb, corpus, dump, symdir, args.runs) if lldb
               else walk_oracle(oracle_dir, "lldb"))
         rows.append((dump, dw, bp, ll))
         print("compared %s" % dump, file=sys.stderr)
+    floor = floor_line(timer, (floor_before, timer.floor(args.floor_runs)))
 
-    print_table(rows, overall(rows), sources, args.runs)
+    print_table(rows, overall(rows), sources, args.runs, floor)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump([{"dump": name,
                         **{k: {"frames": w.frame_count(), "error": w.error,
-                               "seconds": w.seconds, "source": w.source}
+                               "seconds": w.seconds, "rss_kib": w.rss_kib,
+                               "source": w.source}
                            for k, w in (("dumpwalk", dw), ("breakpad", bp), ("lldb", ll))},
                         "agree_breakpad": list(agreement(dw, bp)),
                         "agree_lldb": list(agreement(dw, ll))}

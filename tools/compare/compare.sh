@@ -12,6 +12,8 @@
 #   DW_SHARED  the shared/ directory (default: ../shared beside the repository)
 #   DW_REFS    cache for the reference tools (default: $HOME/.cache/dumpwalk-refs)
 # Reference tools that cannot be installed are skipped, and their oracle files used instead.
+# Runs are timed by tools/bench/spawntime (built with the release build; posix_spawn to wait4,
+# stdio on /dev/null) and the same timer on `true` is printed as the fork + exec floor.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -33,6 +35,8 @@ cd "$root"
 dw_release_build "$build"
 
 set -- --corpus "$shared/corpus" --dumpwalk "$build/tools/dumpwalk" "$@"
+# The precise timer (tools/bench/spawntime.c); without it the runs are timed from Python.
+[ -x "$build/tools/spawntime" ] && set -- "$@" --spawntime "$build/tools/spawntime"
 if [ "$oracle" = 0 ]; then
     dw_install_refs
     [ -n "$BREAKPAD_BIN" ] && set -- "$@" --breakpad-bin "$BREAKPAD_BIN"
