@@ -317,22 +317,28 @@ static void emit_piece(piece_sink *sink, const range_list *list, uint32_t rank, 
     sink->last_end = to;
 }
 
-/* The candidate ranges' ranks by start and by end, in scratch of 3n.  They
- * are sorted apart: the ends, taken in start order, are already in order
- * unless one range lies inside another, so their sort is one pass and only
- * the starts need real sorting. */
-static void sort_starts_and_ends(const range_list *list, uint32_t *scratch, const uint32_t **starts,
-                                 const uint32_t **ends)
+/* The candidate ranges' ranks by start, in the first 2n of a scratch of 3n
+ * (returns where the sorted array ended up). */
+static const uint32_t *sort_starts(const range_list *list, uint32_t *scratch)
 {
     size_t n = list->count;
-    uint32_t *a = scratch, *b = scratch + n, *c = scratch + 2 * n;
     for (size_t i = 0; i < n; i++)
-        a[i] = (uint32_t)i;
-    rank_order by_start = {list->items, 0}, by_end = {list->items, 1};
-    const uint32_t *sorted = sort_ranks(&by_start, a, b, n);
-    memcpy(c, sorted, n * sizeof *c);
-    *starts = sorted;
-    *ends = sort_ranks(&by_end, c, sorted == a ? b : a, n);
+        scratch[i] = (uint32_t)i;
+    rank_order by_start = {list->items, 0};
+    return sort_ranks(&by_start, scratch, scratch + n, n);
+}
+
+/* ... and by end, from the start order: taken in start order the ends are
+ * already in order unless one range lies inside another, so this sort is
+ * usually one pass. */
+static const uint32_t *sort_ends(const range_list *list, uint32_t *scratch,
+                                 const uint32_t *starts)
+{
+    size_t n = list->count;
+    uint32_t *c = scratch + 2 * n;
+    memcpy(c, starts, n * sizeof *c);
+    rank_order by_end = {list->items, 1};
+    return sort_ranks(&by_end, c, starts == scratch ? scratch + n : scratch, n);
 }
 
 /* The lowest address at which a start or an end is still to come. */
@@ -370,21 +376,58 @@ static size_t sweep(const range_list *list, const uint32_t *starts, const uint32
     return sink.n;
 }
 
-/* The sweep runs twice, counting and then writing straight into the
- * dump's arena: cheaper than a 2n-piece buffer copied over, whose fresh
- * pages cost more than the second pass. */
-static dw_status resolve_overlaps(dw_dump *dump, const range_list *list)
+/* The common case without the sweep: in start order, each range begins at
+ * or after the end of the one before, except exact repeats (a thread's stack
+ * listed again in MemoryList), which the lowest rank wins, as in the sweep.
+ * Returns the number of pieces, written to out when non-NULL; 0 when ranges
+ * overlap otherwise. */
+static size_t disjoint_pieces(const range_list *list, const uint32_t *starts,
+                              dw_memory_range *out)
+{
+    const dw_memory_range *items = list->items;
+    size_t pieces = 0;
+    uint64_t last_end = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const dw_memory_range *r = &items[starts[i]];
+        if (i > 0) {
+            const dw_memory_range *prev = &items[starts[i - 1]];
+            if (r->base == prev->base && r->size == prev->size)
+                continue; /* a repeat: the lower rank came first (stable sort) */
+            if (r->base < last_end)
+                return 0;
+        }
+        if (out)
+            out[pieces] = *r;
+        pieces++;
+        last_end = r->base + r->size; /* no wrap: range_push clamps */
+    }
+    return pieces;
+}
+
+static dw_status store_disjoint(dw_dump *dump, const range_list *list, const uint32_t *starts,
+                                size_t count)
+{
+    dump->ranges = dw_arena_calloc(&dump->arena, count, sizeof *dump->ranges);
+    if (!dump->ranges)
+        return dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", count);
+    dump->range_count = disjoint_pieces(list, starts, dump->ranges);
+    return DW_OK;
+}
+
+/* Overlapping ranges: the sweep runs twice, counting and then writing
+ * straight into the dump's arena: cheaper than a 2n-piece buffer copied
+ * over, whose fresh pages cost more than the second pass. */
+static dw_status sweep_overlaps(dw_dump *dump, const range_list *list, uint32_t *scratch,
+                                const uint32_t *starts)
 {
     size_t n = list->count;
-    uint32_t *scratch = malloc(3 * n * sizeof *scratch);
     uint8_t *ended = malloc(n);
     rank_heap heap = {malloc(n * sizeof(uint32_t)), 0};
     dw_status st = DW_OK;
-    if (!scratch || !ended || !heap.items) {
+    if (!ended || !heap.items) {
         st = dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", n);
     } else {
-        const uint32_t *starts, *ends;
-        sort_starts_and_ends(list, scratch, &starts, &ends);
+        const uint32_t *ends = sort_ends(list, scratch, starts);
         size_t count = sweep(list, starts, ends, ended, &heap, NULL);
         dump->ranges = dw_arena_calloc(&dump->arena, count ? count : 1, sizeof *dump->ranges);
         if (dump->ranges)
@@ -392,9 +435,22 @@ static dw_status resolve_overlaps(dw_dump *dump, const range_list *list)
         else
             st = dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", count);
     }
-    free(scratch);
     free(ended);
     free(heap.items);
+    return st;
+}
+
+static dw_status resolve_overlaps(dw_dump *dump, const range_list *list)
+{
+    size_t n = list->count;
+    uint32_t *scratch = malloc(3 * n * sizeof *scratch);
+    if (!scratch)
+        return dw_fail(dump, DW_ERR_NOMEM, "memory: out of memory for %zu ranges", n);
+    const uint32_t *starts = sort_starts(list, scratch);
+    size_t pieces = disjoint_pieces(list, starts, NULL);
+    dw_status st = pieces ? store_disjoint(dump, list, starts, pieces)
+                          : sweep_overlaps(dump, list, scratch, starts);
+    free(scratch);
     return st;
 }
 

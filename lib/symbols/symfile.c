@@ -224,6 +224,7 @@ void dw_symfile_close(dw_symfile *sf)
         return;
     dw_sym_free_index(&sf->index);
     dw_sym_free_index(&sf->stack_index);
+    dw_sym_text_memo_free(sf->memo);
     if (sf->mapped)
         munmap((void *)sf->text, sf->size);
     else
@@ -282,6 +283,7 @@ dw_sym_lookup_mode dw_symfile_ensure_mode(dw_symfile *sf, dw_status *st)
     if (mode == DW_SYM_LOOKUP_UNDECIDED) {
         char why[DW_SYM_CORRUPT_MSG] = "";
         if (dw_sym_plan_text(sf->text, sf->size, &sf->plan, why, sizeof why)) {
+            sf->memo = dw_sym_text_memo_new();
             mode = DW_SYM_LOOKUP_TEXT;
             atomic_store_explicit(&sf->mode, mode, memory_order_release);
         } else {

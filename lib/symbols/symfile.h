@@ -163,6 +163,9 @@ typedef struct sym_plan {
     sym_key_range keys[SYM_RUN_COUNT];
 } sym_plan;
 
+/* Code-group searches remembered by the text lookups (textsearch.c). */
+typedef struct sym_text_memo sym_text_memo;
+
 struct dw_symfile {
     const char *text;
     size_t size;
@@ -179,6 +182,7 @@ struct dw_symfile {
     atomic_size_t text_read; /* bytes read by text lookups so far */
     size_t text_read_limit;  /* past it the index is built (the file size; tests raise it) */
     sym_plan plan;       /* valid once mode is DW_SYM_LOOKUP_TEXT */
+    sym_text_memo *memo; /* set with the plan; NULL when it could not be allocated */
     char mode_reason[DW_SYM_CORRUPT_MSG];
     atomic_int stack_indexed; /* 1 once `stack_index` is complete (or failed) */
     dw_status stack_status;
@@ -223,6 +227,11 @@ int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, s
  * searched through the index instead. */
 sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
                                    size_t *bytes_read, char *why, size_t why_size);
+
+/* The memo of a file in text mode (thread-safe); optional: lookups without
+ * one search every time. */
+sym_text_memo *dw_sym_text_memo_new(void);
+void dw_sym_text_memo_free(sym_text_memo *memo);
 
 static inline dw_symstr dw_sym_str(const dw_symfile *sf, sym_span s)
 {

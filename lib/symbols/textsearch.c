@@ -4,8 +4,10 @@
  * INLINE_ORIGIN records by number, FUNC records by address each followed by
  * its INLINE and line records, PUBLIC records (sorted among the FUNCs, or as
  * a sorted run after them), and the STACK records last.  In such a file a
- * record is found by bisecting byte offsets: jump to the middle, resync to the
- * next line start, read the next record of the wanted kind and compare.
+ * record is found by searching byte offsets: jump to where the keys read so
+ * far put the target (or to the middle), resync to the next line start, read
+ * the next record of the wanted kind and compare.  What a search found is
+ * remembered (the memo below), so a walk pays once per FUNC it touches.
  *
  * Every scan draws on a byte budget, and every record read is checked against
  * what sortedness implies (its key lies between the keys already seen on
@@ -15,10 +17,11 @@
  * those; the records parsed here follow the index's rules (index.c) exactly,
  * so both paths give the same answers.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "symbols/symfile.h"
 #include "symbols/symtext.h"
@@ -484,7 +487,7 @@ static int search(scan *s, const group *g, uint64_t target, found *f)
         } else if (k > 0) {
             f->gt = r;
             f->have_gt = 1;
-            hi = r.off;
+            hi = start; /* [start, r.off) holds nothing keyed: a FUNC body not to read again */
             a.key_hi = r.key;
         }
         a.known = a.known || (f->have_le && f->have_gt);
@@ -589,21 +592,29 @@ static group aimed(group g, const sym_key_range *keys)
 
 static group code_group(const sym_plan *p)
 {
-    group g = {p->sec[SYM_SEC_CODE], p->split ? p->pub_run : p->sec[SYM_SEC_STACK],
-               BIT(K_FUNC) | BIT(K_PUBLIC), TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
+    group g = {.lo = p->sec[SYM_SEC_CODE],
+               .hi = p->split ? p->pub_run : p->sec[SYM_SEC_STACK],
+               .keyed = BIT(K_FUNC) | BIT(K_PUBLIC),
+               .passed = TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
     return aimed(g, &p->keys[SYM_RUN_CODE]);
 }
 
 static group public_run_group(const sym_plan *p)
 {
-    group g = {p->pub_run, p->sec[SYM_SEC_STACK], BIT(K_PUBLIC), TRANSPARENT};
+    group g = {.lo = p->pub_run,
+               .hi = p->sec[SYM_SEC_STACK],
+               .keyed = BIT(K_PUBLIC),
+               .passed = TRANSPARENT};
     return aimed(g, &p->keys[SYM_RUN_PUBLIC]);
 }
 
 static group named_group(const sym_plan *p, int sec)
 {
     int file = sec == SYM_SEC_FILE;
-    group g = {p->sec[sec], p->sec[sec + 1], BIT(file ? K_FILE : K_ORIGIN), TRANSPARENT};
+    group g = {.lo = p->sec[sec],
+               .hi = p->sec[sec + 1],
+               .keyed = BIT(file ? K_FILE : K_ORIGIN),
+               .passed = TRANSPARENT};
     return aimed(g, &p->keys[file ? SYM_RUN_FILE : SYM_RUN_ORIGIN]);
 }
 
@@ -614,8 +625,10 @@ static int decide_split(scan *s, sym_plan *p)
     p->split = 0;
     if (p->pub_run == p->sec[SYM_SEC_STACK])
         return 1;
-    group all = {p->sec[SYM_SEC_CODE], p->sec[SYM_SEC_STACK], BIT(K_FUNC) | BIT(K_PUBLIC),
-                 TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
+    group all = {.lo = p->sec[SYM_SEC_CODE],
+                 .hi = p->sec[SYM_SEC_STACK],
+                 .keyed = BIT(K_FUNC) | BIT(K_PUBLIC),
+                 .passed = TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
     rec last_func, first_public;
     int k = prev_keyed(s, &all, p->pub_run, &last_func);
     if (k < 0 || next_keyed(s, &all, p->pub_run, all.hi, &first_public) < 0)
@@ -658,8 +671,9 @@ static int sample_order(scan *s, const group *g, sym_key_range *keys)
     int k = g->hi > g->lo ? prev_keyed(s, g, g->hi, &end) : 0;
     if (k > 0 && have && end.key < last)
         return give_up(s, "%s records out of order near byte %zu", kind_name(end.kind), end.off);
-    keys->last = end.key;
     keys->known = k > 0 && have;
+    if (keys->known)
+        keys->last = end.key;
     return k >= 0;
 }
 
@@ -694,6 +708,114 @@ int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, s
     return 1;
 }
 
+/* ---- remembered searches ------------------------------------------------------ */
+
+/* Stack walks ask about the same few addresses again and again (each thread's
+ * frames, return addresses and their neighbours), and the searches of the
+ * code group and of the FILE / INLINE_ORIGIN names are most of what a lookup
+ * reads.  In a sorted group a search that found records le and gt around its
+ * target finds the same two for every address in [le, gt), so the FUNC /
+ * PUBLIC it settled on is remembered for that interval; names are remembered
+ * by number.  The FUNC's body is still read on every lookup. */
+#define MEMO_SLOTS 64
+#define NAME_SLOTS 256 /* per table, direct-mapped by number */
+
+/* What the code group holds around an address: the FUNC at or below it (its
+ * body ends at body_end) and the latest PUBLIC after that FUNC. */
+typedef struct code_hit {
+    int have_func, have_public;
+    rec func, pub;
+    size_t body_end;
+} code_hit;
+
+typedef struct memo_entry {
+    uint64_t first, last; /* the addresses it answers, inclusive */
+    code_hit hit;
+} memo_entry;
+
+typedef struct name_entry {
+    int used;
+    uint32_t number;
+    dw_symstr name; /* empty: no record numbered so */
+} name_entry;
+
+struct sym_text_memo {
+    pthread_mutex_t lock;
+    size_t used, next; /* slots filled; the one to replace next */
+    memo_entry slot[MEMO_SLOTS];
+    name_entry names[2][NAME_SLOTS]; /* [0] FILE, [1] INLINE_ORIGIN */
+};
+
+sym_text_memo *dw_sym_text_memo_new(void)
+{
+    sym_text_memo *m = calloc(1, sizeof *m);
+    if (m && pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void dw_sym_text_memo_free(sym_text_memo *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static int memo_find(sym_text_memo *m, uint64_t rva, code_hit *out)
+{
+    if (!m)
+        return 0;
+    int hit = 0;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->used && !hit; i++) {
+        if (rva >= m->slot[i].first && rva <= m->slot[i].last) {
+            *out = m->slot[i].hit;
+            hit = 1;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return hit;
+}
+
+static void memo_add(sym_text_memo *m, const found *f, const code_hit *c)
+{
+    if (!m)
+        return;
+    memo_entry e = {f->have_le ? f->le.key : 0, f->have_gt ? f->gt.key - 1 : UINT64_MAX, *c};
+    pthread_mutex_lock(&m->lock);
+    m->slot[m->next] = e;
+    m->next = (m->next + 1) % MEMO_SLOTS;
+    if (m->used < MEMO_SLOTS)
+        m->used++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static int memo_find_name(sym_text_memo *m, int sec, uint32_t number, dw_symstr *out)
+{
+    if (!m)
+        return 0;
+    const name_entry *e = &m->names[sec == SYM_SEC_ORIGIN][number % NAME_SLOTS];
+    pthread_mutex_lock(&m->lock);
+    int hit = e->used && e->number == number;
+    if (hit)
+        *out = e->name;
+    pthread_mutex_unlock(&m->lock);
+    return hit;
+}
+
+static void memo_add_name(sym_text_memo *m, int sec, uint32_t number, dw_symstr name)
+{
+    if (!m)
+        return;
+    name_entry *e = &m->names[sec == SYM_SEC_ORIGIN][number % NAME_SLOTS];
+    pthread_mutex_lock(&m->lock);
+    *e = (name_entry){1, number, name};
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* ---- lookups ------------------------------------------------------------------ */
 
 static dw_symstr str_of(sym_tok t)
@@ -704,7 +826,7 @@ static dw_symstr str_of(sym_tok t)
 
 /* Name of FILE / INLINE_ORIGIN `number`: the first record numbered so, as
  * the index's dw_sym_named_lookup finds it.  0 on a surprise. */
-static int named(scan *s, const sym_plan *p, int sec, uint32_t number, dw_symstr *out)
+static int search_name(scan *s, const sym_plan *p, int sec, uint32_t number, dw_symstr *out)
 {
     group g = named_group(p, sec);
     rec r;
@@ -724,6 +846,16 @@ static int named(scan *s, const sym_plan *p, int sec, uint32_t number, dw_symstr
     }
     if (have && r.key == number)
         *out = str_of(r.name);
+    return 1;
+}
+
+static int named(scan *s, const dw_symfile *sf, int sec, uint32_t number, dw_symstr *out)
+{
+    if (memo_find_name(sf->memo, sec, number, out))
+        return 1;
+    if (!search_name(s, &sf->plan, sec, number, out))
+        return 0;
+    memo_add_name(sf->memo, sec, number, *out);
     return 1;
 }
 
@@ -786,11 +918,16 @@ static int body_inline(scan *s, sym_cursor *c, size_t off, uint64_t rva, body_hi
 /* The line record covering rva, among the line records of a body that start
  * at `from`: the index sorts a FUNC's lines by (address, size, line) and
  * takes the last one starting at or below rva. */
-static int body_lines(scan *s, const rec *func, size_t from, size_t to, uint64_t rva,
-                      body_hit *h)
+static int body_lines(scan *s, const rec *func, size_t from, size_t to, uint64_t rva, body_hit *h)
 {
-    group lines = {from, to, BIT(K_LINE), TRANSPARENT, func->key, func->key + func->size,
-                   func->size > 0 && func->key + func->size > func->key};
+    /* A body's line records cover its FUNC's addresses in order. */
+    group lines = {.lo = from,
+                   .hi = to,
+                   .keyed = BIT(K_LINE),
+                   .passed = TRANSPARENT,
+                   .key_lo = func->key,
+                   .key_hi = func->key + func->size,
+                   .aimed = func->size > 0 && func->key + func->size > func->key};
     found f;
     if (!search(s, &lines, rva, &f))
         return 0;
@@ -841,7 +978,7 @@ static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, uint
 {
     size_t off = func->next;
     while (off < to) {
-        tline l;
+        tline l = {0}; /* read_line fills it; gcc cannot always see that */
         sym_cursor c;
         sym_tok first;
         if (!read_line(s, off, &l))
@@ -860,7 +997,7 @@ static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, uint
     return to >= group_end || publics_close_body(s, to, group_end);
 }
 
-static int fill_line(scan *s, const sym_plan *p, const body_hit *h, uint64_t rva,
+static int fill_line(scan *s, const dw_symfile *sf, const body_hit *h, uint64_t rva,
                      dw_sym_lookup *out)
 {
     if (!h->have_line || rva - h->line_addr >= h->line_size)
@@ -869,12 +1006,12 @@ static int fill_line(scan *s, const sym_plan *p, const body_hit *h, uint64_t rva
     out->line = h->line;
     out->line_start = h->line_addr;
     out->line_size = h->line_size;
-    return named(s, p, SYM_SEC_FILE, h->file, &out->file);
+    return named(s, sf, SYM_SEC_FILE, h->file, &out->file);
 }
 
 /* Levels 0, 1, ... while a range covers rva, deepest DW_SYM_MAX_INLINE
  * reported innermost first (as lookup.c's lookup_inlines). */
-static int fill_inlines(scan *s, const sym_plan *p, const body_hit *h, uint64_t rva,
+static int fill_inlines(scan *s, const dw_symfile *sf, const body_hit *h, uint64_t rva,
                         dw_sym_lookup *out)
 {
     unsigned depth = 0;
@@ -889,11 +1026,11 @@ static int fill_inlines(scan *s, const sym_plan *p, const body_hit *h, uint64_t 
     for (unsigned i = 0; i < keep; i++) {
         const inline_pick *r = &h->level[depth - 1 - i];
         dw_sym_inline *o = &out->inlines[i];
-        if (!named(s, p, SYM_SEC_ORIGIN, r->origin, &o->name))
+        if (!named(s, sf, SYM_SEC_ORIGIN, r->origin, &o->name))
             return 0;
         o->call_file = (dw_symstr){NULL, 0};
         if (r->call_file != DW_SYM_NO_FILE &&
-            !named(s, p, SYM_SEC_FILE, r->call_file, &o->call_file))
+            !named(s, sf, SYM_SEC_FILE, r->call_file, &o->call_file))
             return 0;
         o->call_line = r->call_line;
         o->nest_level = depth - 1 - i;
@@ -904,14 +1041,7 @@ static int fill_inlines(scan *s, const sym_plan *p, const body_hit *h, uint64_t 
 }
 
 /* The FUNC at or below the last header found, walking back over PUBLICs
- * (remembering the latest of them) -- the PUBLICs sit among the FUNCs.
- * *body_end is where the FUNC's body ends. */
-typedef struct code_hit {
-    int have_func, have_public;
-    rec func, pub;
-    size_t body_end;
-} code_hit;
-
+ * (remembering the latest of them) -- the PUBLICs sit among the FUNCs. */
 static int func_at_or_below(scan *s, const group *g, const found *f, code_hit *c)
 {
     c->have_func = c->have_public = 0;
@@ -974,9 +1104,23 @@ static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g, 
     out->function_start = c->func.key;
     out->function_size = c->func.size;
     out->param_size = c->func.param;
-    if (!fill_line(s, &sf->plan, &h, rva, out) || !fill_inlines(s, &sf->plan, &h, rva, out))
+    if (!fill_line(s, sf, &h, rva, out) || !fill_inlines(s, sf, &h, rva, out))
         return SYM_TEXT_FALLBACK;
     return SYM_TEXT_FOUND;
+}
+
+/* The FUNC and PUBLIC of the code group around rva, remembered or searched. */
+static int code_around(scan *s, sym_text_memo *m, const group *code, uint64_t rva, code_hit *c)
+{
+    if (memo_find(m, rva, c))
+        return 1;
+    found f;
+    if (!search(s, code, rva, &f) || !func_at_or_below(s, code, &f, c))
+        return 0;
+    if (c->have_func && !func_stands_alone(s, code, &c->func))
+        return 0;
+    memo_add(m, &f, c);
+    return 1;
 }
 
 static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out);
@@ -996,11 +1140,8 @@ static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, 
 {
     const sym_plan *p = &sf->plan;
     group code = code_group(p);
-    found f;
     code_hit c = {0};
-    if (!search(s, &code, rva, &f) || !func_at_or_below(s, &code, &f, &c))
-        return SYM_TEXT_FALLBACK;
-    if (c.have_func && !func_stands_alone(s, &code, &c.func))
+    if (!code_around(s, sf->memo, &code, rva, &c))
         return SYM_TEXT_FALLBACK;
     if (c.have_func && rva - c.func.key < c.func.size)
         return fill_func(s, sf, &code, &c, rva, out);
