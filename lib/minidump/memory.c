@@ -331,8 +331,7 @@ static const uint32_t *sort_starts(const range_list *list, uint32_t *scratch)
 /* ... and by end, from the start order: taken in start order the ends are
  * already in order unless one range lies inside another, so this sort is
  * usually one pass. */
-static const uint32_t *sort_ends(const range_list *list, uint32_t *scratch,
-                                 const uint32_t *starts)
+static const uint32_t *sort_ends(const range_list *list, uint32_t *scratch, const uint32_t *starts)
 {
     size_t n = list->count;
     uint32_t *c = scratch + 2 * n;
@@ -381,8 +380,7 @@ static size_t sweep(const range_list *list, const uint32_t *starts, const uint32
  * listed again in MemoryList), which the lowest rank wins, as in the sweep.
  * Returns the number of pieces, written to out when non-NULL; 0 when ranges
  * overlap otherwise. */
-static size_t disjoint_pieces(const range_list *list, const uint32_t *starts,
-                              dw_memory_range *out)
+static size_t disjoint_pieces(const range_list *list, const uint32_t *starts, dw_memory_range *out)
 {
     const dw_memory_range *items = list->items;
     size_t pieces = 0;

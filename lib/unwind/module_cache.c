@@ -102,8 +102,36 @@ const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, 
     return c->exports.count ? &c->exports : NULL;
 }
 
+#define CODE_PAGE_SHIFT 12
+
+int dw_walker_page_may_have_code(dw_walker *w, uint64_t address)
+{
+    if (w->dump->backend)
+        return 1; /* cores read text from mapped files */
+    uint64_t page = address >> CODE_PAGE_SHIFT;
+    struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
+    if (e->verdict && e->page == page)
+        return e->verdict == 2;
+    uint64_t lo = page << CODE_PAGE_SHIFT;
+    uint64_t hi = lo + ((uint64_t)1 << CODE_PAGE_SHIFT);
+    hi = hi > lo ? hi : UINT64_MAX; /* the top page */
+    lo = lo > DW_CALL_MAX_LENGTH ? lo - DW_CALL_MAX_LENGTH : 0;
+    uint64_t from, to;
+    int maybe = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || to < hi;
+    if (!maybe) {
+        dw_module_cache *c;
+        const dw_module *m = dw_walker_module(w, address, &c);
+        maybe = m && c && dw_walker_module_pe(w, m, c) && c->file;
+    }
+    e->page = page;
+    e->verdict = maybe ? 2 : 1;
+    return maybe;
+}
+
 size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len)
 {
+    if (!dw_walker_page_may_have_code(w, va))
+        return 0;
     size_t got = dw_walker_copy(w, &w->code_span, va, buf, len);
     if (got == len)
         return got;

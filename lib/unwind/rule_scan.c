@@ -71,36 +71,6 @@ static int in_codeless_module(dw_walker *w, uint64_t address)
     return m && !dw_walker_module_has_code(w, m, c);
 }
 
-#define PAGE_SHIFT 12
-
-/* Could the call before a return address on this page be decoded?  Only if
- * some byte from just below the page to its end was captured, or its module's
- * image file was found.  A strong candidate needs those bytes, so once a
- * weak one is held the words failing this are skipped: in a dump without
- * module code that is nearly every word left in the window.  Answers are
- * kept per page. */
-static int page_may_have_code(dw_walker *w, uint64_t address)
-{
-    if (w->dump->backend)
-        return 1; /* cores read text from mapped files */
-    uint64_t page = address >> PAGE_SHIFT;
-    struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
-    if (e->verdict && e->page == page)
-        return e->verdict == 2;
-    uint64_t lo = page << PAGE_SHIFT, hi = lo + ((uint64_t)1 << PAGE_SHIFT);
-    lo = lo > DW_CALL_MAX_LENGTH ? lo - DW_CALL_MAX_LENGTH : 0;
-    uint64_t from, to;
-    int maybe = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || (to < hi && hi > lo);
-    if (!maybe) {
-        dw_module_cache *c;
-        const dw_module *m = dw_walker_module(w, address, &c);
-        maybe = m && c && dw_walker_module_pe(w, m, c) && c->file;
-    }
-    e->page = page;
-    e->verdict = maybe ? 2 : 1;
-    return maybe;
-}
-
 /* What judge() says of one word: its strength, the reason in two static
  * parts after "scan:" (formatted only for the word that wins), and whether the verdict
  * holds for every callee: then the word can never be strong, and a scan
@@ -205,7 +175,7 @@ static void scan_window(dw_walker *w, uint64_t start, unsigned words, uint64_t c
             run = weak_held && !run ? slot : run;
             continue;
         }
-        if (weak_held && !page_may_have_code(w, value)) {
+        if (weak_held && !dw_walker_page_may_have_code(w, value)) {
             run = run ? run : slot;
             continue;
         }

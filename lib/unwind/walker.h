@@ -155,6 +155,13 @@ size_t dw_walker_read_stack(dw_walker *w, uint64_t va, void *buf, size_t len);
  * would start), or its image file was found, or the dump is not a minidump
  * (cores read text from mapped files).  Cached per module. */
 int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache *c);
+/* Could code bytes be read on the page of `address`: was any byte from just
+ * below the page (where a call before its first byte starts) to its end
+ * captured, or was the image file of its module found?  Answers are cached
+ * per page: stack scanning asks for thousands of words, and a dump without
+ * module code answers no for nearly all of them.  Always 1 for cores, which
+ * read text from mapped files. */
+int dw_walker_page_may_have_code(dw_walker *w, uint64_t address);
 /* Code bytes: dump memory first, else the module's image file.  Returns the
  * number of contiguous bytes read from va. */
 size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len);
