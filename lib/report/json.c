@@ -75,7 +75,8 @@ static void put_hex(dw_json *j, uint64_t v, int width)
 
 static void newline_indent(dw_json *j)
 {
-    static const char spaces[] = "\n                                                                ";
+    static const char spaces[] =
+        "\n                                                                ";
     if (!j->pretty)
         return;
     size_t n = 1 + 2 * (size_t)(j->depth > 0 ? j->depth : 0);
@@ -148,9 +149,9 @@ static int needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
 }
 
-static void write_escaped(dw_json *j, const char *s, size_t n)
+/* Escapes s[0..n) after the opening quote, up to and with the closing one. */
+static void write_escaped_tail(dw_json *j, const char *s, size_t n)
 {
-    put_char(j, '"');
     size_t run = 0; /* start of the pending run of plain characters */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -182,6 +183,31 @@ static void write_escaped(dw_json *j, const char *s, size_t n)
     }
     put_bytes(j, s + run, n - run);
     put_char(j, '"');
+}
+
+/* A quoted string.  Most need no escaping: they are copied into the buffer
+ * as they are checked, and only a string with a character to escape (or one
+ * longer than the buffer) takes the general path from that character on. */
+static void write_escaped(dw_json *j, const char *s, size_t n)
+{
+    if (n + 2 > sizeof j->buf - j->used)
+        flush(j);
+    if (n + 2 > sizeof j->buf) {
+        put_char(j, '"');
+        write_escaped_tail(j, s, n);
+        return;
+    }
+    char *out = j->buf + j->used;
+    size_t i = 0;
+    *out++ = '"';
+    while (i < n && !needs_escape((unsigned char)s[i]))
+        *out++ = s[i++];
+    j->used += i + 1;
+    if (i == n) {
+        j->buf[j->used++] = '"';
+        return;
+    }
+    write_escaped_tail(j, s + i, n - i);
 }
 
 void dw_json_key(dw_json *j, const char *key)
