@@ -493,12 +493,175 @@ START_TEST(synthetic_generated)
 }
 END_TEST
 
+/* A file shaped like a Rust build with inlining: long numbered FILE and
+ * INLINE_ORIGIN tables, FUNCs whose bodies hold nested INLINE records and
+ * range from one line to thousands, and (if `skew`) addresses that grow
+ * quadratically, so the bytes of the code group do not follow the keys.
+ * With `misplace` one FUNC sits between the wrong neighbours. */
+static char *inline_heavy_sym(unsigned nfuncs, int skew, int misplace)
+{
+    size_t cap = 1u << 16, len = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+#define EMIT(...)                                                                                  \
+    do {                                                                                           \
+        if (cap - len < 512) {                                                                     \
+            cap *= 2;                                                                              \
+            buf = realloc(buf, cap);                                                               \
+            ck_assert_ptr_nonnull(buf);                                                            \
+        }                                                                                          \
+        len += (size_t)snprintf(buf + len, cap - len, __VA_ARGS__);                                \
+    } while (0)
+    EMIT("MODULE Mac x86_64 0123456789ABCDEF0123456789ABCDEF0 heavy\n");
+    for (unsigned f = 0; f < 300; f++)
+        EMIT("FILE %u /src/%.*s/file%u.rs\n", f, (int)(f % 40),
+             "abcdefghijklmnopqrstuvwxyzabcdefghijklmn", f);
+    for (unsigned o = 0; o < 700; o++)
+        EMIT("INLINE_ORIGIN %u core::ptr::drop_in_place::<%.*s%u>\n", o, (int)(o * 7 % 90),
+             "alloc::vec::Vec<alloc::string::String>::with_capacity::<u8, "
+             "std::collections::HashMap>",
+             o);
+    for (unsigned i = 0; i < nfuncs; i++) {
+        unsigned k = i;
+        if (misplace && i == nfuncs / 2)
+            k = nfuncs / 2 + 3;
+        else if (misplace && i == nfuncs / 2 + 3)
+            k = nfuncs / 2;
+        /* FUNC k starts after every FUNC before it ends: each big FUNC
+         * before it (0x5dc0 bytes) adds 0x8000. */
+        uint64_t big_before = k <= 5 ? 0 : (k - 6) / 97 + 1;
+        uint64_t base = 0x1000 + (uint64_t)k * 0x400 + big_before * 0x8000;
+        if (skew)
+            base += (uint64_t)k * k * 0x40;
+        unsigned nlines = k % 97 == 5 ? 1500 : 1 + (k * 13) % 24;
+        if (k % 11 == 3)
+            EMIT("PUBLIC %llx 0 pub_before_%u\n", (unsigned long long)base - 2, k);
+        EMIT("FUNC m %llx %x 0 func%u\n", (unsigned long long)base, nlines * 0x10, k);
+        for (unsigned n = 0; n + 2 <= nlines && n < 400; n += 2) {
+            uint64_t at = base + (uint64_t)n * 0x10;
+            EMIT("INLINE 0 %u %u %u %llx 20\n", n + 10, n % 300, (k + n) % 700,
+                 (unsigned long long)at);
+            if (n % 4 == 0)
+                EMIT("INLINE 1 %u %u %u %llx 8 %llx 4\n", n + 11, (n + 1) % 300, (k * 3 + n) % 700,
+                     (unsigned long long)at + 4, (unsigned long long)at + 0x14);
+        }
+        for (unsigned n = 0; n < nlines; n++)
+            EMIT("%llx 10 %u %u\n", (unsigned long long)(base + (uint64_t)n * 0x10), n + 1,
+                 (k + n) % 300);
+    }
+    EMIT("STACK CFI INIT 1000 10 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n");
+#undef EMIT
+    return buf;
+}
+
+START_TEST(inline_heavy_text_equals_index)
+{
+    static const struct {
+        int skew, misplace;
+        dw_sym_lookup_mode mode;
+        const char *name;
+    } variants[] = {
+        {0, 0, DW_SYM_LOOKUP_TEXT, "inline-heavy, sorted"},
+        {1, 0, DW_SYM_LOOKUP_TEXT, "inline-heavy, skewed addresses"},
+        {0, 1, DW_SYM_LOOKUP_INDEX, "inline-heavy, two FUNCs swapped"},
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        char *text = inline_heavy_sym(400, variants[v].skew, variants[v].misplace);
+        ck_assert_msg(compare_text(text, variants[v].name) == variants[v].mode, "%s",
+                      variants[v].name);
+        free(text);
+    }
+}
+END_TEST
+
+/* Every FUNC's address and a few more inside it, twice over, in a file that
+ * stays in text mode: the answers must not change when they come from the
+ * memo, and the second round must read less than the first. */
+static size_t text_read(dw_symfile *sf)
+{
+    return atomic_load(&sf->text_read);
+}
+
+START_TEST(repeated_lookups_are_remembered)
+{
+    for (int skew = 0; skew < 2; skew++) {
+        char *text = inline_heavy_sym(300, skew, 0);
+        dw_symfile *t, *i;
+        open_pair(text, strlen(text), &t, &i);
+        const sym_index *ix = &i->index;
+        size_t round[2];
+        for (int r = 0; r < 2; r++) {
+            size_t before = text_read(t);
+            for (size_t f = 0; f < ix->nfuncs; f += 7) {
+                const sym_func *fn = &ix->funcs[f];
+                uint64_t at[] = {fn->addr, fn->addr + 5, fn->addr + fn->size - 1,
+                                 fn->addr + fn->size, fn->addr - 1};
+                for (size_t k = 0; k < 5; k++)
+                    check_lookup(t, i, at[k], "repeated");
+            }
+            round[r] = text_read(t) - before;
+        }
+        ck_assert_int_eq(dw_symfile_lookup_mode(t), DW_SYM_LOOKUP_TEXT);
+        ck_assert_int_eq(atomic_load(&t->indexed), 0);
+        ck_assert_msg(round[1] < round[0], "skew %d: second round read %zu bytes, first %zu", skew,
+                      round[1], round[0]);
+        dw_symfile_close(t);
+        dw_symfile_close(i);
+        free(text);
+    }
+}
+END_TEST
+
+/* The lookups a stack walk of pipeline-inlines-macos-segv.dmp makes, each
+ * asked several times as the walker does: the 4 MB file must answer them
+ * from its text, reading a small part of it, never building the index
+ * (it used to read past the file size and index the whole file). */
+START_TEST(walk_lookups_stay_in_text)
+{
+    const char *path = dw_test_shared_path("corpus/rust-minidump/symbols/crash-client/"
+                                           "509C0610949836F7B70BD88BCF03E5400/crash-client.sym");
+    if (!path)
+        return;
+    static const uint64_t walk[] = {0x14cd4, 0x6045,  0x6064,  0x5c0b,  0x4418,  0x423d,
+                                    0x9ba0,  0x8eda0, 0x8edc6, 0x8ed9f, 0x833ed, 0x833ee};
+    dw_symfile *sf, *ix;
+    ck_assert_int_eq(dw_symfile_open(path, &sf, NULL), DW_OK);
+    ck_assert_int_eq(dw_symfile_open(path, &ix, NULL), DW_OK);
+    ck_assert_int_eq(dw_symfile_use_index(ix), DW_OK);
+    for (int round = 0; round < 10; round++)
+        for (size_t k = 0; k < sizeof walk / sizeof walk[0]; k++)
+            check_lookup(sf, ix, walk[k], "crash-client.sym");
+    ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_TEXT);
+    ck_assert_int_eq(atomic_load(&sf->indexed), 0);
+    ck_assert_msg(text_read(sf) < sf->size / 4, "read %zu of %zu bytes", text_read(sf), sf->size);
+    fprintf(stderr, "symtext: %zu walk lookups read %zu of %zu bytes\n",
+            10 * sizeof walk / sizeof walk[0], text_read(sf), sf->size);
+    dw_symfile_close(sf);
+    dw_symfile_close(ix);
+}
+END_TEST
+
 /* Symbol stores share files between threads: lookups racing the choice of
  * mode and the fall-back must agree with the index. */
 typedef struct race_arg {
     dw_symfile *sf, *index;
     unsigned seed;
+    uint64_t lo, span; /* addresses asked: [lo, lo + span) */
 } race_arg;
+
+static int same_answer(dw_status st, const dw_sym_lookup *r, const dw_sym_lookup *s)
+{
+    if (st != DW_OK)
+        return 1;
+    if (r->function_start != s->function_start || r->has_line != s->has_line ||
+        r->line != s->line || r->inline_count != s->inline_count || !span_eq(r->file, s->file))
+        return 0;
+    for (unsigned k = 0; k < r->inline_count; k++)
+        if (!span_eq(r->inlines[k].name, s->inlines[k].name) ||
+            !span_eq(r->inlines[k].call_file, s->inlines[k].call_file))
+            return 0;
+    return 1;
+}
 
 static void *race_lookups(void *p)
 {
@@ -508,36 +671,49 @@ static void *race_lookups(void *p)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        uint64_t rva = 0xf00 + x % 0x600;
+        uint64_t rva = a->lo + x % a->span;
         dw_sym_lookup r, s;
         dw_status st = dw_symfile_lookup(a->sf, rva, &r);
-        if (st != dw_symfile_lookup(a->index, rva, &s) ||
-            (st == DW_OK && r.function_start != s.function_start))
+        if (st != dw_symfile_lookup(a->index, rva, &s) || !same_answer(st, &r, &s))
             return (void *)1;
     }
     return NULL;
 }
 
+/* The inline-heavy file makes the threads share (and overwrite) remembered
+ * searches and names: 70-odd FUNCs and their gaps are more than the memo
+ * holds. */
 START_TEST(threads_share_a_file)
 {
-    for (int unsorted = 0; unsorted < 2; unsorted++) {
-        const char *text = unsorted ? fallback_cases[0].text : sorted_sym;
+    char *heavy = inline_heavy_sym(120, 0, 0);
+    const struct {
+        const char *text;
+        uint64_t lo, span;
+    } files[] = {
+        {sorted_sym, 0xf00, 0x600},
+        {fallback_cases[0].text, 0xf00, 0x600},
+        {heavy, 0xf00, 80 * 0x400},
+    };
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         dw_symfile *t, *i;
-        open_pair(text, strlen(text), &t, &i);
+        open_pair(files[f].text, strlen(files[f].text), &t, &i);
         pthread_t th[4];
         race_arg args[4];
         for (unsigned k = 0; k < 4; k++) {
-            args[k] = (race_arg){t, i, k};
+            args[k] = (race_arg){t, i, k, files[f].lo, files[f].span};
             ck_assert_int_eq(pthread_create(&th[k], NULL, race_lookups, &args[k]), 0);
         }
         for (unsigned k = 0; k < 4; k++) {
             void *res;
             pthread_join(th[k], &res);
-            ck_assert_ptr_null(res);
+            ck_assert_msg(res == NULL, "file %zu: a thread got another answer", f);
         }
+        if (f == 2)
+            ck_assert_int_eq(dw_symfile_lookup_mode(t), DW_SYM_LOOKUP_TEXT);
         dw_symfile_close(t);
         dw_symfile_close(i);
     }
+    free(heavy);
 }
 END_TEST
 
@@ -551,6 +727,9 @@ Suite *symtext_suite(void)
     tcase_add_loop_test(tc, synthetic_fallbacks, 0,
                         (int)(sizeof fallback_cases / sizeof fallback_cases[0]));
     tcase_add_test(tc, synthetic_generated);
+    tcase_add_test(tc, inline_heavy_text_equals_index);
+    tcase_add_test(tc, repeated_lookups_are_remembered);
+    tcase_add_test(tc, walk_lookups_stay_in_text);
     tcase_add_test(tc, threads_share_a_file);
     tcase_add_test(tc, sorted_file_skips_index);
     tcase_add_test(tc, unsorted_real_file_uses_index);
