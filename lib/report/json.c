@@ -210,8 +210,49 @@ static void write_escaped(dw_json *j, const char *s, size_t n)
     write_escaped_tail(j, s + i, n - i);
 }
 
+/* Keys are short and plain (no character to escape): the comma, line break,
+ * indentation, key and separator go into the buffer in one step.  Returns 0
+ * when the general path must write the key. */
+static int put_plain_key(dw_json *j, const char *key, size_t n)
+{
+    int depth = j->depth;
+    if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (needs_escape((unsigned char)key[i]))
+            return 0;
+    }
+    size_t indent = j->pretty ? 1 + 2 * (size_t)depth : 0;
+    size_t need = 1 + indent + 1 + n + 3;
+    if (need > sizeof j->buf - j->used)
+        flush(j);
+    if (need > sizeof j->buf)
+        return 0;
+    char *p = j->buf + j->used;
+    if (j->need_comma[depth - 1])
+        *p++ = ',';
+    j->need_comma[depth - 1] = 1;
+    if (indent) {
+        *p++ = '\n';
+        memset(p, ' ', indent - 1);
+        p += indent - 1;
+    }
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    if (j->pretty)
+        *p++ = ' ';
+    j->used = (size_t)(p - j->buf);
+    j->after_key = 1;
+    return 1;
+}
+
 void dw_json_key(dw_json *j, const char *key)
 {
+    if (put_plain_key(j, key, strlen(key)))
+        return;
     before_item(j);
     write_escaped(j, key, strlen(key));
     put_str(j, j->pretty ? ": " : ":");

@@ -187,6 +187,11 @@ int dw_walker_is_code(dw_walker *w, uint64_t address)
 {
     dw_module_cache *c;
     const dw_module *m = dw_walker_module(w, address, &c);
+    return dw_walker_is_code_in(w, address, m, c);
+}
+
+int dw_walker_is_code_in(dw_walker *w, uint64_t address, const dw_module *m, dw_module_cache *c)
+{
     if (m && dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP) {
         /* A mapped file of an ELF core: its segments in the core carry their
          * protection; the code pages the core left out have none there. */

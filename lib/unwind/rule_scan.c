@@ -62,15 +62,6 @@ static size_t read_code_before(dw_walker *w, uint64_t ret, uint8_t *before)
     return dw_walker_read_code(w, ret - 2, before, 2);
 }
 
-/* In a module none of whose code can be read: a candidate there can be no
- * more than weak.  Most minidumps capture no module code at all. */
-static int in_codeless_module(dw_walker *w, uint64_t address)
-{
-    dw_module_cache *c;
-    const dw_module *m = dw_walker_module(w, address, &c);
-    return m && !dw_walker_module_has_code(w, m, c);
-}
-
 /* What judge() says of one word: its strength, the reason in two static
  * parts after "scan:" (formatted only for the word that wins), and whether the verdict
  * holds for every callee: then the word can never be strong, and a scan
@@ -90,16 +81,20 @@ static verdict judged(strength s, const char *why, const char *detail, int never
 /* Classify one candidate return address. */
 static verdict judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t callee_ip)
 {
-    if (ret < 4096 || !dw_walker_is_code(w, ret))
+    if (ret < 4096)
         return judged(CAND_NONE, "", "", 1);
-    if (in_codeless_module(w, ret))
+    dw_module_cache *c;
+    const dw_module *m = dw_walker_module(w, ret, &c);
+    if (!dw_walker_is_code_in(w, ret, m, c))
+        return judged(CAND_NONE, "", "", 1);
+    if (m && !dw_walker_module_has_code(w, m, c))
         return judged(CAND_WEAK, "no-code module", "", 1);
     dw_disasm *d = dw_walker_disasm(w);
     uint8_t before[DW_CALL_MAX_LENGTH];
     size_t have = read_code_before(w, ret, before);
     if (!have || !d) {
         /* No code bytes: only module membership speaks for it. */
-        if (!dw_walker_module(w, ret, NULL))
+        if (!m)
             return judged(CAND_NONE, "", "", 1);
         return judged(CAND_WEAK, "no-code module", "", 1);
     }
@@ -169,7 +164,7 @@ static void scan_window(dw_walker *w, uint64_t start, unsigned words, uint64_t c
             }
         }
         uint64_t value;
-        if (!dw_walker_read_word(w, slot, &value))
+        if (!dw_walker_stack_word(w, slot, &value))
             break;
         if (value >= w->stack_lo && value < w->stack_hi) {
             run = weak_held && !run ? slot : run;

@@ -18,6 +18,7 @@
 #include "unwind/insn.h"
 #include "unwind/x64_pdata.h"
 #include "util/arena.h"
+#include "util/reader.h"
 
 /* Per-module facts the walker loads on first use. */
 typedef struct dw_module_cache {
@@ -141,6 +142,19 @@ unsigned dw_walker_fp_reg(const dw_walker *w);
 
 /* Read a pointer-sized little-endian word from dump memory; 1 on success. */
 int dw_walker_read_word(dw_walker *w, uint64_t va, uint64_t *out);
+/* The same for stack scanning, inline when the word lies in the stack range
+ * read last (the span cache): most words of a scan do. */
+static inline int dw_walker_stack_word(dw_walker *w, uint64_t va, uint64_t *out)
+{
+    const dw_span_cache *c = &w->stack_span;
+    unsigned word = dw_walker_word(w);
+    if (c->data && va >= c->from && va < c->to && c->to - va >= word) {
+        const uint8_t *p = c->data + (va - c->from);
+        *out = word == 8 ? dw_le64(p) : dw_le32(p);
+        return 1;
+    }
+    return dw_walker_read_word(w, va, out);
+}
 /* Read `size` (at most 8) bytes of dump memory at addr as a little-endian
  * value; 1 on success.  The memory callback the STACK CFI, STACK WIN and
  * .eh_frame evaluators take, with the walker as ctx. */
@@ -180,6 +194,8 @@ const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, 
 /* Could `address` be a return address: inside a module, or in memory the
  * MemoryInfoList marks executable? */
 int dw_walker_is_code(dw_walker *w, uint64_t address);
+/* The same, given dw_walker_module's answer for the address. */
+int dw_walker_is_code_in(dw_walker *w, uint64_t address, const dw_module *m, dw_module_cache *c);
 
 /* Start address of the function containing `address`, from symbols, .pdata
  * or exports; 0 when unknown. */
