@@ -14,6 +14,7 @@
 #include "unwind/walker.h"
 
 #include "symbols/cfi.h"
+#include "util/text.h"
 
 /* Callee-saved registers.  x86: ebx, ebp, esi, edi (every x86 ABI);
  * x64: rbx, rbp, r12-r15 (SysV) plus rsi, rdi (Windows x64). */
@@ -35,7 +36,7 @@ static void regset_from_context(const dw_walker *w, const dw_context *c, dw_regs
         if (!name || !dw_context_has(c, i))
             continue;
         char buf[DW_REGNAME_MAX];
-        snprintf(buf, sizeof buf, "$%s", name);
+        dw_concat3(buf, sizeof buf, "$", name, "");
         dw_regset_set_c(rs, buf, c->regs[i]);
     }
 }
@@ -46,7 +47,7 @@ static void context_from_regset(const dw_walker *w, const dw_regset *rs, dw_cont
         const char *name = dw_reg_name(w->arch, i);
         char buf[DW_REGNAME_MAX];
         uint64_t v;
-        snprintf(buf, sizeof buf, "$%s", name ? name : "");
+        dw_concat3(buf, sizeof buf, "$", name ? name : "", "");
         if (name && dw_regset_get_c(rs, buf, &v))
             dw_ctx_set(caller, i, w->arch == DW_ARCH_X86 ? (uint32_t)v : v);
     }
@@ -89,7 +90,7 @@ dw_status dw_rule_cfi(dw_walker *w, const dw_frame *callee, dw_context *caller, 
     /* A rule for the stack or instruction pointer wins; else .cfa / .ra. */
     uint64_t named;
     char spname[DW_REGNAME_MAX];
-    snprintf(spname, sizeof spname, "$%s", dw_reg_name(w->arch, spr));
+    dw_concat3(spname, sizeof spname, "$", dw_reg_name(w->arch, spr), "");
     if (!dw_regset_get_c(&out, spname, &named))
         dw_ctx_set(caller, spr, cfa & mask);
     dw_ctx_set(caller, ipr, ra & mask);
@@ -99,6 +100,6 @@ dw_status dw_rule_cfi(dw_walker *w, const dw_frame *callee, dw_context *caller, 
     if (w->arch == DW_ARCH_X86 && !dw_context_has(caller, DW_X86_EBP))
         return DW_ERR_NOT_FOUND;
     *trust = DW_TRUST_CFI;
-    snprintf(reason, reason_size, "cfi");
+    dw_concat3(reason, reason_size, "cfi", "", "");
     return DW_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "unwind/walker.h"
+#include "util/text.h"
 
 dw_status dw_rule_frame_pointer(dw_walker *w, const dw_frame *callee, dw_context *caller,
                                 dw_trust *trust, char *reason, size_t reason_size)
@@ -34,6 +35,6 @@ dw_status dw_rule_frame_pointer(dw_walker *w, const dw_frame *callee, dw_context
     dw_ctx_set(caller, spr, fp + 2 * word);
     dw_ctx_set(caller, fpr, saved_fp);
     *trust = DW_TRUST_FRAME_POINTER;
-    snprintf(reason, reason_size, "%s", chain_ok ? "fp-chain" : "fp-chain:broken-link");
+    dw_concat3(reason, reason_size, chain_ok ? "fp-chain" : "fp-chain:broken-link", "", "");
     return DW_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "unwind/rule_pdata.h"
 #include "unwind/walker.h"
+#include "util/text.h"
 
 /* Registers a call preserves in the Windows x64 convention. */
 static const unsigned nonvolatile[] = {DW_AMD64_RBX, DW_AMD64_RBP, DW_AMD64_RSI, DW_AMD64_RDI,
@@ -60,6 +61,6 @@ dw_status dw_rule_pdata(dw_walker *w, const dw_frame *callee, dw_context *caller
     if (st != DW_OK)
         return DW_ERR_NOT_FOUND;
     *trust = DW_TRUST_CFI;
-    snprintf(reason, reason_size, "%s", res.reason);
+    dw_concat3(reason, reason_size, res.reason, "", "");
     return DW_OK;
 }

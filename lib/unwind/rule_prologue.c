@@ -19,6 +19,7 @@
 #include "unwind/prologue.h"
 #include "unwind/rule_prologue.h"
 #include "unwind/walker.h"
+#include "util/text.h"
 
 #define EPILOGUE_BYTES 64
 /* Prologue bytes read from the function start (prologues are far shorter). */
@@ -139,7 +140,7 @@ dw_status dw_rule_prologue(dw_walker *w, const dw_frame *callee, dw_context *cal
     dw_frame_rule rule;
     if (epilogue_at(w, d, ip, &rule) && apply_rule(w, &rule, c, caller)) {
         *trust = DW_TRUST_CFI;
-        snprintf(reason, reason_size, "epilogue");
+        dw_concat3(reason, reason_size, "epilogue", "", "");
         return DW_OK;
     }
     memset(caller, 0, sizeof *caller);
@@ -156,7 +157,7 @@ dw_status dw_rule_prologue(dw_walker *w, const dw_frame *callee, dw_context *cal
         !apply_rule(w, &rule, c, caller))
         return DW_ERR_NOT_FOUND;
     *trust = DW_TRUST_CFI;
-    snprintf(reason, reason_size, "prologue%s%s", rule.reached_ip ? "" : ":body",
+    dw_concat3(reason, reason_size, "prologue", rule.reached_ip ? "" : ":body",
              backscanned ? "+backscan" : "");
     return DW_OK;
 }

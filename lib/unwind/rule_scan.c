@@ -11,6 +11,7 @@
 #include "minidump/backend.h"
 #include "unwind/walker.h"
 #include "util/reader.h"
+#include "util/text.h"
 
 /* Frame 0 may have a large frame of its own; look further. */
 #define CONTEXT_FRAME_SCAN_FACTOR 4
@@ -220,6 +221,6 @@ dw_status dw_rule_scan(dw_walker *w, const dw_frame *callee, dw_context *caller,
     if (dw_context_has(c, fpr) && c->regs[fpr] >= best.slot + word && c->regs[fpr] < w->stack_hi)
         dw_ctx_set(caller, fpr, c->regs[fpr]);
     *trust = DW_TRUST_SCAN;
-    snprintf(reason, reason_size, "scan:%s%s", best.why, best.detail);
+    dw_concat3(reason, reason_size, "scan:", best.why, best.detail);
     return DW_OK;
 }

@@ -13,6 +13,7 @@
 #include "unwind/rule_prologue.h"
 #include "unwind/rule_win.h"
 #include "unwind/walker.h"
+#include "util/text.h"
 
 #define DEFAULT_SCAN_WORDS 256
 /* NT_TIB.StackBase / StackLimit offsets inside the TEB (winnt.h NT_TIB). */
@@ -307,7 +308,7 @@ static void emit_frame(dw_walker *w, const dw_context *ctx, dw_trust trust, cons
     out->ip = ctx->regs[dw_walker_ip_reg(w)];
     out->sp = ctx->regs[dw_walker_sp_reg(w)];
     out->trust = trust;
-    snprintf(out->reason, sizeof out->reason, "%s", reason);
+    dw_concat3(out->reason, sizeof out->reason, reason, "", "");
     dw_walker_symbolize_frame(w, out);
     w->has_grand_callee = w->started && out->index > 0;
     w->grand_callee_index = w->callee.index;

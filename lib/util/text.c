@@ -58,6 +58,21 @@ char *dw_utf16le_to_utf8(dw_arena *a, const uint8_t *p, size_t units)
     return out;
 }
 
+char *dw_concat3(char *dst, size_t size, const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    size_t used = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(parts[i]);
+        if (n > size - 1 - used)
+            n = size - 1 - used;
+        memcpy(dst + used, parts[i], n);
+        used += n;
+    }
+    dst[used] = '\0';
+    return dst;
+}
+
 const char *dw_path_basename(const char *path)
 {
     const char *base = path;

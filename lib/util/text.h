@@ -11,6 +11,11 @@
  * in the arena.  Unpaired surrogates become U+FFFD.  Stops at a NUL unit. */
 char *dw_utf16le_to_utf8(dw_arena *a, const uint8_t *p, size_t units);
 
+/* Copy the strings a, b, c one after another into dst (size > 0), cut to
+ * fit and NUL-terminated: snprintf(dst, size, "%s%s%s", ...) for hot paths,
+ * without the format parsing.  Returns dst. */
+char *dw_concat3(char *dst, size_t size, const char *a, const char *b, const char *c);
+
 /* Basename of a Windows or POSIX path (after the last '\\' or '/'). */
 const char *dw_path_basename(const char *path);
 
