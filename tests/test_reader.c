@@ -1,6 +1,7 @@
 /* The bounds-checked reader and the arena: the base every parser stands on. */
 #include <check.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/arena.h"
 #include "util/reader.h"
@@ -78,6 +79,18 @@ START_TEST(arena_handles_large_and_small)
 }
 END_TEST
 
+START_TEST(concat3_joins_and_cuts_to_fit)
+{
+    char buf[12];
+    ck_assert_str_eq(dw_concat3(buf, sizeof buf, "scan:", "call E8", ""), "scan:call E8");
+    memset(buf, 'x', sizeof buf);
+    ck_assert_str_eq(dw_concat3(buf, sizeof buf, "scan:", "call FF/2", " mem"), "scan:call F");
+    ck_assert_str_eq(dw_concat3(buf, sizeof buf, "", "", ""), "");
+    ck_assert_str_eq(dw_concat3(buf, 1, "abc", "def", "ghi"), "");
+    ck_assert_str_eq(dw_concat3(buf, 4, "a", "bc", "d"), "abc");
+}
+END_TEST
+
 Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -87,6 +100,7 @@ Suite *reader_suite(void)
     tcase_add_test(tc, sub_windows_clamp_and_fail);
     tcase_add_test(tc, utf16_decodes_surrogates_and_stops_at_nul);
     tcase_add_test(tc, arena_handles_large_and_small);
+    tcase_add_test(tc, concat3_joins_and_cuts_to_fit);
     suite_add_tcase(s, tc);
     return s;
 }
