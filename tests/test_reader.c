@@ -81,10 +81,11 @@ END_TEST
 
 START_TEST(concat3_joins_and_cuts_to_fit)
 {
-    char buf[12];
+    char buf[16];
     ck_assert_str_eq(dw_concat3(buf, sizeof buf, "scan:", "call E8", ""), "scan:call E8");
     memset(buf, 'x', sizeof buf);
-    ck_assert_str_eq(dw_concat3(buf, sizeof buf, "scan:", "call FF/2", " mem"), "scan:call F");
+    ck_assert_str_eq(dw_concat3(buf, 12, "scan:", "call FF/2", " mem"), "scan:call F");
+    ck_assert_int_eq(buf[12], 'x'); /* nothing written past the size given */
     ck_assert_str_eq(dw_concat3(buf, sizeof buf, "", "", ""), "");
     ck_assert_str_eq(dw_concat3(buf, 1, "abc", "def", "ghi"), "");
     ck_assert_str_eq(dw_concat3(buf, 4, "a", "bc", "d"), "abc");
