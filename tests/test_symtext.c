@@ -296,22 +296,31 @@ START_TEST(busy_file_trades_up_to_index)
 }
 END_TEST
 
-/* kernel32.sym lists PUBLIC records in PDB order: the plan's spot checks see
- * it and the file is indexed, with the reason recorded. */
-START_TEST(unsorted_real_file_uses_index)
+/* kernel32.sym lists PUBLIC records in PDB order (and has no FUNC): the
+ * plan's spot checks see it, and only the PUBLICs are indexed -- not the
+ * STACK WIN records that make up nine tenths of the file, nor any FUNC. */
+START_TEST(unsorted_real_publics_get_their_own_index)
 {
     const char *path = dw_test_shared_path("corpus/breakpad/symbols/kernel32.pdb/"
                                            "BCE8785C57B44245A669896B6A19B9542/kernel32.sym");
     if (!path)
         return;
-    dw_symfile *sf;
+    dw_symfile *sf, *ix;
     ck_assert_int_eq(dw_symfile_open(path, &sf, NULL), DW_OK);
+    ck_assert_int_eq(dw_symfile_open(path, &ix, NULL), DW_OK);
+    ck_assert_int_eq(dw_symfile_use_index(ix), DW_OK);
+    check_lookup(sf, ix, 0x16fd7, "kernel32.sym");
     dw_sym_lookup r;
-    dw_symfile_lookup(sf, 0x16fd7, &r);
-    ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_INDEX);
-    ck_assert_msg(strstr(dw_symfile_lookup_mode_reason(sf), "PUBLIC records out of order"),
-                  "reason: %s", dw_symfile_lookup_mode_reason(sf));
+    ck_assert_int_eq(dw_symfile_lookup(sf, 0x16fd7, &r), DW_OK);
+    ck_assert_int_eq(r.kind, DW_SYM_PUBLIC);
+    ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_TEXT);
+    ck_assert_int_eq(sf->plan.publics_indexed, 1);
+    ck_assert_int_eq(atomic_load(&sf->public_indexed), 1);
+    ck_assert_int_eq(atomic_load(&sf->indexed), 0);
+    ck_assert_uint_eq(sf->public_index.npublics, ix->index.npublics);
+    ck_assert_uint_eq(sf->public_index.nwin[0] + sf->public_index.nwin[1], 0);
     dw_symfile_close(sf);
+    dw_symfile_close(ix);
 }
 END_TEST
 
@@ -574,14 +583,172 @@ START_TEST(inline_heavy_text_equals_index)
 }
 END_TEST
 
-/* Every FUNC's address and a few more inside it, twice over, in a file that
- * stays in text mode: the answers must not change when they come from the
- * memo, and the second round must read less than the first. */
+/* Bytes the text lookups of a file have read so far. */
 static size_t text_read(dw_symfile *sf)
 {
     return atomic_load(&sf->text_read);
 }
 
+/* FUNCs in address order, with line records; PUBLICs around them (in the
+ * gap before a FUNC, at a FUNC's address, inside one, two at one address,
+ * below and above everything) written in a shuffled order: between the
+ * FUNC bodies, a few inside a body between its line records (`trailing` 0),
+ * or as one run after the FUNCs, as dump_syms writes a PDB's public symbols
+ * (`trailing` 1).  With `swap_funcs` two FUNCs trade places as well. */
+static char *shuffled_publics_sym(unsigned nfuncs, int trailing, int swap_funcs)
+{
+    size_t npub = 0, cap_pub = 2 + (size_t)nfuncs * 5;
+    uint64_t *pub = malloc(cap_pub * sizeof *pub);
+    ck_assert_ptr_nonnull(pub);
+    pub[npub++] = 0x800;
+    pub[npub++] = 0x1000 + (uint64_t)nfuncs * 0x100 + 0x40;
+    for (unsigned k = 0; k < nfuncs; k++) {
+        uint64_t base = 0x1000 + (uint64_t)k * 0x100;
+        if (k % 3 == 0)
+            pub[npub++] = base - 0x10;
+        if (k % 5 == 0)
+            pub[npub++] = base;
+        if (k % 7 == 0)
+            pub[npub++] = base + 0x8;
+        if (k % 11 == 0) {
+            pub[npub++] = base + 0xa0;
+            pub[npub++] = base + 0xa0;
+        }
+    }
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (size_t i = npub - 1; i > 0; i--) { /* Fisher-Yates */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % (i + 1));
+        uint64_t t = pub[i];
+        pub[i] = pub[j];
+        pub[j] = t;
+    }
+    size_t cap = 256 + (size_t)nfuncs * 200 + npub * 40, len = 0, next_pub = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    len += (size_t)snprintf(buf + len, cap - len, "MODULE windows x86 01 shuffled\n");
+    for (unsigned f = 0; f < 20; f++)
+        len += (size_t)snprintf(buf + len, cap - len, "FILE %u src%u.c\n", f, f);
+    for (unsigned i = 0; i < nfuncs; i++) {
+        unsigned k = i;
+        if (swap_funcs && (i == nfuncs / 3 || i == nfuncs / 3 + 40))
+            k = i == nfuncs / 3 ? nfuncs / 3 + 40 : nfuncs / 3;
+        uint64_t base = 0x1000 + (uint64_t)k * 0x100;
+        unsigned nlines = 1 + (k * 7) % 8;
+        len += (size_t)snprintf(buf + len, cap - len, "FUNC %llx %x 0 fn%u\n",
+                                (unsigned long long)base, 0x10 * nlines, k);
+        for (unsigned l = 0; l < nlines; l++) {
+            if (!trailing && k % 13 == 0 && l == nlines / 2 && next_pub < npub) {
+                len += (size_t)snprintf(buf + len, cap - len, "PUBLIC %llx 4 mid%zu\n",
+                                        (unsigned long long)pub[next_pub], next_pub);
+                next_pub++;
+            }
+            len += (size_t)snprintf(buf + len, cap - len, "%llx 10 %u %u\n",
+                                    (unsigned long long)base + l * 0x10, l + 1, (k + l) % 20);
+        }
+        size_t upto = trailing ? 0 : (size_t)(i + 1) * npub / nfuncs;
+        for (; next_pub < upto; next_pub++)
+            len += (size_t)snprintf(buf + len, cap - len, "PUBLIC %llx 4 pub%zu\n",
+                                    (unsigned long long)pub[next_pub], next_pub);
+    }
+    for (; next_pub < npub; next_pub++)
+        len += (size_t)snprintf(buf + len, cap - len, "PUBLIC m %llx 4 pub%zu\n",
+                                (unsigned long long)pub[next_pub], next_pub);
+    len += (size_t)snprintf(buf + len, cap - len,
+                            "STACK CFI INIT 1000 10 .cfa: $esp 4 + .ra: "
+                            ".cfa -4 + ^\n");
+    ck_assert_uint_lt(len, cap);
+    free(pub);
+    return buf;
+}
+
+/* Shuffled PUBLICs under sorted FUNCs: the file stays in text mode with an
+ * index of its PUBLICs alone, and every answer is the full index's. */
+START_TEST(shuffled_publics_text_equals_index)
+{
+    for (int trailing = 0; trailing < 2; trailing++) {
+        char *text = shuffled_publics_sym(2000, trailing, 0);
+        dw_symfile *t, *i;
+        open_pair(text, strlen(text), &t, &i);
+        ck_assert_uint_gt(i->index.npublics, 1000);
+        check_all(t, i, trailing ? "shuffled trailing PUBLICs" : "shuffled PUBLICs", 3000);
+        ck_assert_msg(dw_symfile_lookup_mode(t) == DW_SYM_LOOKUP_TEXT, "trailing %d: %s", trailing,
+                      dw_symfile_lookup_mode_reason(t));
+        ck_assert_int_eq(t->plan.publics_indexed, 1);
+        ck_assert_int_eq(atomic_load(&t->indexed), 0);
+        ck_assert_uint_eq(t->public_index.npublics, i->index.npublics);
+        dw_symfile_close(t);
+        dw_symfile_close(i);
+        free(text);
+    }
+}
+END_TEST
+
+/* Lookups inside FUNCs read the text and leave the PUBLICs unparsed; the
+ * first lookup that needs a PUBLIC indexes them, and nothing else. */
+START_TEST(shuffled_publics_index_only_when_asked)
+{
+    char *text = shuffled_publics_sym(2000, 0, 0);
+    dw_symfile *sf;
+    ck_assert_int_eq(dw_symfile_open_buffer(text, strlen(text), &sf, NULL), DW_OK);
+    sf->text_read_limit = SIZE_MAX;
+    dw_sym_lookup r;
+    for (unsigned k = 0; k < 2000; k += 37) {
+        ck_assert_int_eq(dw_symfile_lookup(sf, 0x1000 + (uint64_t)k * 0x100 + 4, &r), DW_OK);
+        ck_assert_int_eq(r.kind, DW_SYM_FUNC);
+        ck_assert_uint_eq(r.function_start, 0x1000 + (uint64_t)k * 0x100);
+        ck_assert(r.has_line);
+    }
+    ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_TEXT);
+    ck_assert_int_eq(sf->plan.publics_indexed, 1);
+    ck_assert_int_eq(atomic_load(&sf->public_indexed), 0);
+    ck_assert_int_eq(atomic_load(&sf->indexed), 0);
+    size_t read = text_read(sf);
+    ck_assert_uint_gt(read, 0);
+    ck_assert_msg(read < strlen(text) / 4, "FUNC lookups read %zu of %zu bytes", read,
+                  strlen(text));
+    /* Past FUNC 5's end (0x1540): the PUBLIC at 0x1500 starts at FUNC 5's
+     * address, so the FUNC shadows it and nothing answers; the gap before
+     * FUNC 3 (0x12f0) holds a PUBLIC. */
+    ck_assert_int_eq(dw_symfile_lookup(sf, 0x1550, &r), DW_ERR_NOT_FOUND);
+    ck_assert_int_eq(atomic_load(&sf->public_indexed), 1);
+    ck_assert_int_eq(dw_symfile_lookup(sf, 0x12f4, &r), DW_OK);
+    ck_assert_int_eq(r.kind, DW_SYM_PUBLIC);
+    ck_assert_uint_eq(r.function_start, 0x12f0);
+    ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_TEXT);
+    ck_assert_int_eq(atomic_load(&sf->indexed), 0);
+    dw_symfile_close(sf);
+    free(text);
+}
+END_TEST
+
+/* With the FUNCs out of order too, the full index is the only way. */
+START_TEST(shuffled_publics_and_funcs_use_index)
+{
+    for (int trailing = 0; trailing < 2; trailing++) {
+        char *text = shuffled_publics_sym(2000, trailing, 1);
+        ck_assert_int_eq(compare_text(text, "shuffled PUBLICs, two FUNCs swapped"),
+                         DW_SYM_LOOKUP_INDEX);
+        dw_symfile *sf;
+        ck_assert_int_eq(dw_symfile_open_buffer(text, strlen(text), &sf, NULL), DW_OK);
+        sf->text_read_limit = SIZE_MAX;
+        dw_sym_lookup r;
+        for (unsigned k = 0; k < 2000 && dw_symfile_lookup_mode(sf) != DW_SYM_LOOKUP_INDEX; k++)
+            dw_symfile_lookup(sf, 0x1000 + (uint64_t)k * 0x100, &r);
+        ck_assert_int_eq(dw_symfile_lookup_mode(sf), DW_SYM_LOOKUP_INDEX);
+        ck_assert_msg(strstr(dw_symfile_lookup_mode_reason(sf), "FUNC records out of order"),
+                      "reason: %s", dw_symfile_lookup_mode_reason(sf));
+        dw_symfile_close(sf);
+        free(text);
+    }
+}
+END_TEST
+
+/* Every FUNC's address and a few more inside it, twice over, in a file that
+ * stays in text mode: the answers must not change when they come from the
+ * memo, and the second round must read less than the first. */
 START_TEST(repeated_lookups_are_remembered)
 {
     for (int skew = 0; skew < 2; skew++) {
@@ -682,10 +849,11 @@ static void *race_lookups(void *p)
 
 /* The inline-heavy file makes the threads share (and overwrite) remembered
  * searches and names: 70-odd FUNCs and their gaps are more than the memo
- * holds. */
+ * holds.  The shuffled-PUBLIC file makes them race to index its PUBLICs. */
 START_TEST(threads_share_a_file)
 {
     char *heavy = inline_heavy_sym(120, 0, 0);
+    char *shuffled = shuffled_publics_sym(500, 0, 0);
     const struct {
         const char *text;
         uint64_t lo, span;
@@ -693,6 +861,7 @@ START_TEST(threads_share_a_file)
         {sorted_sym, 0xf00, 0x600},
         {fallback_cases[0].text, 0xf00, 0x600},
         {heavy, 0xf00, 80 * 0x400},
+        {shuffled, 0x700, 510 * 0x100},
     };
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         dw_symfile *t, *i;
@@ -708,12 +877,15 @@ START_TEST(threads_share_a_file)
             pthread_join(th[k], &res);
             ck_assert_msg(res == NULL, "file %zu: a thread got another answer", f);
         }
-        if (f == 2)
+        if (f >= 2)
             ck_assert_int_eq(dw_symfile_lookup_mode(t), DW_SYM_LOOKUP_TEXT);
+        if (f == 3)
+            ck_assert_int_eq(atomic_load(&t->indexed), 0);
         dw_symfile_close(t);
         dw_symfile_close(i);
     }
     free(heavy);
+    free(shuffled);
 }
 END_TEST
 
@@ -732,7 +904,10 @@ Suite *symtext_suite(void)
     tcase_add_test(tc, walk_lookups_stay_in_text);
     tcase_add_test(tc, threads_share_a_file);
     tcase_add_test(tc, sorted_file_skips_index);
-    tcase_add_test(tc, unsorted_real_file_uses_index);
+    tcase_add_test(tc, unsorted_real_publics_get_their_own_index);
+    tcase_add_test(tc, shuffled_publics_text_equals_index);
+    tcase_add_test(tc, shuffled_publics_index_only_when_asked);
+    tcase_add_test(tc, shuffled_publics_and_funcs_use_index);
     tcase_add_test(tc, busy_file_trades_up_to_index);
     tcase_add_test(tc, corpus_text_equals_index);
     suite_add_tcase(s, tc);

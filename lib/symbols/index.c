@@ -753,6 +753,36 @@ dw_status dw_sym_build_index_from(const char *text, size_t size, size_t start, s
     return DW_OK;
 }
 
+/* Lines are split and tokenised as in dw_sym_build_index_from, so the same
+ * lines count as PUBLIC records and parse to the same entries. */
+dw_status dw_sym_build_public_index(const char *text, size_t size, size_t lo, size_t hi,
+                                    sym_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    if (size > UINT32_MAX || lo > hi || hi > size)
+        return DW_ERR_LIMIT;
+    builder b = {.text = text, .ix = ix};
+    const char *p = text + lo, *end = text + hi;
+    while (p < end && !b.oom) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (e > p && e[-1] == '\r')
+            e--;
+        sym_cursor c = {p, e};
+        sym_tok t;
+        if (sym_next(&c, &t) && sym_tok_is(t, "PUBLIC"))
+            parse_public(&b, &c);
+        p = nl ? nl + 1 : end;
+    }
+    if (b.oom) {
+        dw_sym_free_index(ix);
+        return DW_ERR_NOMEM;
+    }
+    sort(ix->publics, ix->npublics, sizeof *ix->publics, cmp_public);
+    ix->stats.publics = ix->npublics;
+    return DW_OK;
+}
+
 void dw_sym_free_index(sym_index *ix)
 {
     free(ix->funcs);

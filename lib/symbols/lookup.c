@@ -20,7 +20,7 @@ static size_t func_at_or_below(const sym_index *ix, uint64_t rva)
     return lo == 0 ? SIZE_MAX : lo - 1;
 }
 
-static size_t public_at_or_below(const sym_index *ix, uint64_t rva)
+size_t dw_sym_public_at_or_below(const sym_index *ix, uint64_t rva)
 {
     size_t lo = 0, hi = ix->npublics;
     while (lo < hi) {
@@ -187,7 +187,7 @@ dw_status dw_symfile_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
     }
     /* Breakpad: a PUBLIC symbol extends to the next address mentioned, so it
      * applies only when no FUNC starts between it and rva. */
-    size_t pi = public_at_or_below(ix, rva);
+    size_t pi = dw_sym_public_at_or_below(ix, rva);
     if (pi == SIZE_MAX || (f && f->addr >= ix->publics[pi].addr))
         return DW_ERR_NOT_FOUND;
     const sym_public *p = &ix->publics[pi];

@@ -137,6 +137,7 @@ static dw_symfile *symfile_alloc(void)
     atomic_init(&sf->mode, DW_SYM_LOOKUP_UNDECIDED);
     atomic_init(&sf->text_read, 0);
     atomic_init(&sf->stack_indexed, 0);
+    atomic_init(&sf->public_indexed, 0);
     return sf;
 }
 
@@ -224,6 +225,7 @@ void dw_symfile_close(dw_symfile *sf)
         return;
     dw_sym_free_index(&sf->index);
     dw_sym_free_index(&sf->stack_index);
+    dw_sym_free_index(&sf->public_index);
     dw_sym_text_memo_free(sf->memo);
     if (sf->mapped)
         munmap((void *)sf->text, sf->size);
@@ -346,6 +348,25 @@ const sym_index *dw_symfile_stack_records(dw_symfile *sf, dw_status *st)
     }
     *st = sf->stack_status;
     return *st == DW_OK ? &sf->stack_index : NULL;
+}
+
+/* Parsing the PUBLIC lines alone costs a fraction of the full index: a
+ * kernel32.sym from a PDB is a few thousand PUBLICs in the PDB's order and
+ * ten times their bytes of STACK WIN records. */
+const sym_index *dw_symfile_public_records(dw_symfile *sf, dw_status *st)
+{
+    if (!atomic_load_explicit(&sf->public_indexed, memory_order_acquire)) {
+        pthread_mutex_lock(&sf->index_lock);
+        if (!atomic_load_explicit(&sf->public_indexed, memory_order_relaxed)) {
+            sf->public_status =
+                dw_sym_build_public_index(sf->text, sf->size, sf->plan.sec[SYM_SEC_CODE],
+                                          sf->plan.sec[SYM_SEC_STACK], &sf->public_index);
+            atomic_store_explicit(&sf->public_indexed, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&sf->index_lock);
+    }
+    *st = sf->public_status;
+    return *st == DW_OK ? &sf->public_index : NULL;
 }
 
 dw_status dw_symfile_get_stats(dw_symfile *sf, dw_symfile_stats *out)

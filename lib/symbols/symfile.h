@@ -157,6 +157,11 @@ typedef struct sym_plan {
      * and that run are sorted separately. */
     size_t pub_run;
     int split;
+    /* The FUNCs are in order but the PUBLICs are not (dump_syms for Windows
+     * writes a PDB's public symbols in the PDB's order): the code group is
+     * searched for FUNCs alone, up to pub_run, and the PUBLICs of the code
+     * group are looked up in an index of their own (public_index). */
+    int publics_indexed;
     /* The first and last key of each searched run (FILE, INLINE_ORIGIN, the
      * code group, the trailing PUBLIC run), read while planning: searches aim
      * their probes by them (textsearch.c). */
@@ -187,6 +192,9 @@ struct dw_symfile {
     atomic_int stack_indexed; /* 1 once `stack_index` is complete (or failed) */
     dw_status stack_status;
     sym_index stack_index;    /* the STACK group only, for text mode */
+    atomic_int public_indexed; /* 1 once `public_index` is complete (or failed) */
+    dw_status public_status;
+    sym_index public_index;    /* the code group's PUBLICs only, for plan.publics_indexed */
 };
 
 /* Build the index if it is not built yet (thread-safe). */
@@ -204,11 +212,25 @@ dw_status dw_symfile_fall_back(dw_symfile *sf, const char *why);
  * text mode an index of the STACK group alone.  NULL with *st on failure. */
 const sym_index *dw_symfile_stack_records(dw_symfile *sf, dw_status *st);
 
+/* The PUBLIC records a text lookup of a file with plan.publics_indexed
+ * needs: the code group's PUBLICs alone, indexed on first use (thread-safe),
+ * even once the full index exists, so that answers never depend on what
+ * else was asked of the file.  NULL with *st on failure. */
+const sym_index *dw_symfile_public_records(dw_symfile *sf, dw_status *st);
+
 /* One-pass indexer (index.c): the whole text, or the lines from `start` on
  * (offsets stay relative to `text`). */
 dw_status dw_sym_build_index(const char *text, size_t size, sym_index *ix);
 dw_status dw_sym_build_index_from(const char *text, size_t size, size_t start, sym_index *ix);
 void dw_sym_free_index(sym_index *ix);
+
+/* Only the PUBLIC records among the lines [lo, hi) (lo a line start), parsed
+ * and sorted exactly as the full index does; the other arrays stay empty. */
+dw_status dw_sym_build_public_index(const char *text, size_t size, size_t lo, size_t hi,
+                                    sym_index *ix);
+
+/* The last PUBLIC of ix starting at or below rva, or SIZE_MAX (lookup.c). */
+size_t dw_sym_public_at_or_below(const sym_index *ix, uint64_t rva);
 
 /* ---- text mode (textsearch.c) -------------------------------------------- */
 
@@ -223,9 +245,10 @@ typedef enum sym_text_result {
 int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, size_t why_size);
 
 /* dw_symfile_lookup from the text (`out` already cleared), reporting the
- * bytes it read.  FALLBACK with a reason in `why` when the file must be
+ * bytes it read (a PUBLIC index it builds on the way is not counted: that
+ * is paid once).  FALLBACK with a reason in `why` when the file must be
  * searched through the index instead. */
-sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
+sym_text_result dw_sym_text_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
                                    size_t *bytes_read, char *why, size_t why_size);
 
 /* The memo of a file in text mode (thread-safe); optional: lookups without

@@ -596,6 +596,12 @@ static group code_group(const sym_plan *p)
                .hi = p->split ? p->pub_run : p->sec[SYM_SEC_STACK],
                .keyed = BIT(K_FUNC) | BIT(K_PUBLIC),
                .passed = TRANSPARENT | BIT(K_LINE) | BIT(K_INLINE)};
+    if (p->publics_indexed) {
+        /* From pub_run on there are only PUBLIC lines (trailing_public_run). */
+        g.hi = p->pub_run;
+        g.keyed = BIT(K_FUNC);
+        g.passed |= BIT(K_PUBLIC);
+    }
     return aimed(g, &p->keys[SYM_RUN_CODE]);
 }
 
@@ -677,6 +683,27 @@ static int sample_order(scan *s, const group *g, sym_key_range *keys)
     return k >= 0;
 }
 
+/* The code group, and the trailing PUBLIC run when it is sorted apart.  When
+ * they are not in order the FUNCs alone may be: a PDB lists its public
+ * symbols in its own order, and a kernel32.sym is nothing else.  Then the
+ * FUNCs are still searched in the text, and the PUBLICs looked up in an
+ * index of their own, built when a lookup first needs one. */
+static int sample_code(scan *s, sym_plan *plan)
+{
+    group code = code_group(plan), run = public_run_group(plan);
+    if (sample_order(s, &code, &plan->keys[SYM_RUN_CODE]) &&
+        (!plan->split || sample_order(s, &run, &plan->keys[SYM_RUN_PUBLIC])))
+        return 1;
+    if (s->why && s->why_size)
+        s->why[0] = '\0'; /* the reason to report is the one the FUNCs give */
+    plan->publics_indexed = 1;
+    plan->split = 0;
+    memset(&plan->keys[SYM_RUN_CODE], 0, sizeof plan->keys[SYM_RUN_CODE]);
+    memset(&plan->keys[SYM_RUN_PUBLIC], 0, sizeof plan->keys[SYM_RUN_PUBLIC]);
+    group funcs = code_group(plan);
+    return sample_order(s, &funcs, &plan->keys[SYM_RUN_CODE]);
+}
+
 int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, size_t why_size)
 {
     scan s = {text, size, PLAN_BUDGET, why, why_size};
@@ -696,16 +723,12 @@ int dw_sym_plan_text(const char *text, size_t size, sym_plan *plan, char *why, s
     }
     if (!trailing_public_run(&s, plan, &plan->pub_run) || !decide_split(&s, plan))
         return 0;
-    group groups[SYM_RUN_COUNT] = {named_group(plan, SYM_SEC_FILE),
-                                   named_group(plan, SYM_SEC_ORIGIN), code_group(plan),
-                                   public_run_group(plan)};
-    for (int i = 0; i < SYM_RUN_COUNT; i++) {
-        if (i == SYM_RUN_PUBLIC && !plan->split)
-            break;
-        if (!sample_order(&s, &groups[i], &plan->keys[i]))
+    plan->publics_indexed = 0;
+    group names[2] = {named_group(plan, SYM_SEC_FILE), named_group(plan, SYM_SEC_ORIGIN)};
+    for (int i = SYM_RUN_FILE; i <= SYM_RUN_ORIGIN; i++)
+        if (!sample_order(&s, &names[i], &plan->keys[i]))
             return 0;
-    }
-    return 1;
+    return sample_code(&s, plan);
 }
 
 /* ---- remembered searches ------------------------------------------------------ */
@@ -918,13 +941,14 @@ static int body_inline(scan *s, sym_cursor *c, size_t off, uint64_t rva, body_hi
 /* The line record covering rva, among the line records of a body that start
  * at `from`: the index sorts a FUNC's lines by (address, size, line) and
  * takes the last one starting at or below rva. */
-static int body_lines(scan *s, const rec *func, size_t from, size_t to, uint64_t rva, body_hit *h)
+static int body_lines(scan *s, const rec *func, size_t from, size_t to, unsigned passed,
+                      uint64_t rva, body_hit *h)
 {
     /* A body's line records cover its FUNC's addresses in order. */
     group lines = {.lo = from,
                    .hi = to,
                    .keyed = BIT(K_LINE),
-                   .passed = TRANSPARENT,
+                   .passed = passed,
                    .key_lo = func->key,
                    .key_hi = func->key + func->size,
                    .aimed = func->size > 0 && func->key + func->size > func->key};
@@ -972,10 +996,13 @@ static int publics_close_body(scan *s, size_t from, size_t group_end)
 
 /* Read the body of a FUNC, [from, to): dump_syms writes its INLINE records
  * first (read in full: they nest, so none can be skipped), then its line
- * records sorted by address (bisected). */
-static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, uint64_t rva,
-                     body_hit *h)
+ * records sorted by address (bisected).  With the PUBLICs indexed apart,
+ * `to` is the next FUNC and PUBLIC lines before it are stepped over: the
+ * index too gives the records after them to the FUNC above. */
+static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, int publics_inside,
+                     uint64_t rva, body_hit *h)
 {
+    unsigned passed = TRANSPARENT | (publics_inside ? BIT(K_PUBLIC) : 0);
     size_t off = func->next;
     while (off < to) {
         tline l = {0}; /* read_line fills it; gcc cannot always see that */
@@ -987,14 +1014,14 @@ static int scan_body(scan *s, const rec *func, size_t to, size_t group_end, uint
         if (k == K_INLINE) {
             if (!body_inline(s, &c, off, rva, h))
                 return 0;
-        } else if (!(TRANSPARENT & BIT(k))) {
+        } else if (!(passed & BIT(k))) {
             break;
         }
         off = l.next;
     }
-    if (off < to && !body_lines(s, func, off, to, rva, h))
+    if (off < to && !body_lines(s, func, off, to, passed, rva, h))
         return 0;
-    return to >= group_end || publics_close_body(s, to, group_end);
+    return to >= group_end || publics_inside || publics_close_body(s, to, group_end);
 }
 
 static int fill_line(scan *s, const dw_symfile *sf, const body_hit *h, uint64_t rva,
@@ -1097,7 +1124,7 @@ static sym_text_result fill_func(scan *s, const dw_symfile *sf, const group *g, 
 {
     static body_hit zero;
     body_hit h = zero;
-    if (!scan_body(s, &c->func, c->body_end, g->hi, rva, &h))
+    if (!scan_body(s, &c->func, c->body_end, g->hi, sf->plan.publics_indexed, rva, &h))
         return SYM_TEXT_FALLBACK;
     out->kind = DW_SYM_FUNC;
     out->function = str_of(c->func.name);
@@ -1123,9 +1150,9 @@ static int code_around(scan *s, sym_text_memo *m, const group *code, uint64_t rv
     return 1;
 }
 
-static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out);
+static sym_text_result text_lookup(scan *s, dw_symfile *sf, uint64_t rva, dw_sym_lookup *out);
 
-sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
+sym_text_result dw_sym_text_lookup(dw_symfile *sf, uint64_t rva, dw_sym_lookup *out,
                                    size_t *bytes_read, char *why, size_t why_size)
 {
     scan s = {sf->text, sf->size, LOOKUP_BUDGET, why, why_size};
@@ -1136,7 +1163,40 @@ sym_text_result dw_sym_text_lookup(const dw_symfile *sf, uint64_t rva, dw_sym_lo
     return r;
 }
 
-static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
+/* Breakpad: a PUBLIC symbol extends to the next address mentioned, so it
+ * applies only when no FUNC starts between it and rva. */
+static sym_text_result public_answer(const code_hit *c, dw_symstr name, uint64_t addr,
+                                     uint32_t param, dw_sym_lookup *out)
+{
+    if (c->have_func && c->func.key >= addr)
+        return SYM_TEXT_NOT_FOUND;
+    out->kind = DW_SYM_PUBLIC;
+    out->function = name;
+    out->function_start = addr;
+    out->function_size = 0;
+    out->param_size = param;
+    return SYM_TEXT_FOUND;
+}
+
+/* The latest PUBLIC at or below rva from the PUBLICs' own index (sorted by
+ * address, then file order, as the full index sorts them). */
+static sym_text_result indexed_public(scan *s, dw_symfile *sf, const code_hit *c, uint64_t rva,
+                                      dw_sym_lookup *out)
+{
+    dw_status st;
+    const sym_index *pubs = dw_symfile_public_records(sf, &st);
+    if (!pubs) {
+        give_up(s, "the PUBLIC records could not be indexed (%s)", dw_status_name(st));
+        return SYM_TEXT_FALLBACK;
+    }
+    size_t i = dw_sym_public_at_or_below(pubs, rva);
+    if (i == SIZE_MAX)
+        return SYM_TEXT_NOT_FOUND;
+    const sym_public *p = &pubs->publics[i];
+    return public_answer(c, dw_sym_str(sf, p->name), p->addr, p->param_size, out);
+}
+
+static sym_text_result text_lookup(scan *s, dw_symfile *sf, uint64_t rva, dw_sym_lookup *out)
 {
     const sym_plan *p = &sf->plan;
     group code = code_group(p);
@@ -1145,6 +1205,8 @@ static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, 
         return SYM_TEXT_FALLBACK;
     if (c.have_func && rva - c.func.key < c.func.size)
         return fill_func(s, sf, &code, &c, rva, out);
+    if (p->publics_indexed)
+        return indexed_public(s, sf, &c, rva, out);
     if (p->split) {
         group pubs = public_run_group(p);
         found fp;
@@ -1156,14 +1218,7 @@ static sym_text_result text_lookup(scan *s, const dw_symfile *sf, uint64_t rva, 
             c.have_public = 1;
         }
     }
-    /* Breakpad: a PUBLIC symbol extends to the next address mentioned, so it
-     * applies only when no FUNC starts between it and rva. */
-    if (!c.have_public || (c.have_func && c.func.key >= c.pub.key))
+    if (!c.have_public)
         return SYM_TEXT_NOT_FOUND;
-    out->kind = DW_SYM_PUBLIC;
-    out->function = str_of(c.pub.name);
-    out->function_start = c.pub.key;
-    out->function_size = 0;
-    out->param_size = c.pub.param;
-    return SYM_TEXT_FOUND;
+    return public_answer(&c, str_of(c.pub.name), c.pub.key, c.pub.param, out);
 }
