@@ -46,6 +46,10 @@ static void put_str(dw_json *j, const char *s)
 
 static const char hex_digits[] = "0123456789abcdef";
 
+/* Buffer room put_plain_key asks for beyond the indentation; a longer key
+ * takes the general path when it reaches the buffer's end. */
+#define PLAIN_KEY_ROOM 128
+
 static void put_uint(dw_json *j, uint64_t v)
 {
     char tmp[20];
@@ -211,47 +215,44 @@ static void write_escaped(dw_json *j, const char *s, size_t n)
 }
 
 /* Keys are short and plain (no character to escape): the comma, line break,
- * indentation, key and separator go into the buffer in one step.  Returns 0
- * when the general path must write the key. */
-static int put_plain_key(dw_json *j, const char *key, size_t n)
+ * indentation, key and separator go into the buffer in one pass over the
+ * key.  Returns 0, having written nothing, when the general path must write
+ * it (a character to escape, a key that does not fit, or no open object). */
+static int put_plain_key(dw_json *j, const char *key)
 {
+    static const char spaces[] =
+        "\n                                                                ";
     int depth = j->depth;
-    if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (needs_escape((unsigned char)key[i]))
-            return 0;
-    }
     size_t indent = j->pretty ? 1 + 2 * (size_t)depth : 0;
-    size_t need = 1 + indent + 1 + n + 3;
-    if (need > sizeof j->buf - j->used)
-        flush(j);
-    if (need > sizeof j->buf)
+    if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH || indent >= sizeof spaces)
         return 0;
-    char *p = j->buf + j->used;
+    if (sizeof j->buf - j->used < PLAIN_KEY_ROOM + indent)
+        flush(j);
+    char *start = j->buf + j->used, *p = start;
+    char *limit = j->buf + sizeof j->buf - 3; /* room for '"', ':' and ' ' */
     if (j->need_comma[depth - 1])
         *p++ = ',';
-    j->need_comma[depth - 1] = 1;
-    if (indent) {
-        *p++ = '\n';
-        memset(p, ' ', indent - 1);
-        p += indent - 1;
-    }
+    memcpy(p, spaces, indent);
+    p += indent;
     *p++ = '"';
-    memcpy(p, key, n);
-    p += n;
+    for (const char *k = key; *k; k++) {
+        if (p == limit || needs_escape((unsigned char)*k))
+            return 0; /* nothing counted as written: j->used is unchanged */
+        *p++ = *k;
+    }
     *p++ = '"';
     *p++ = ':';
     if (j->pretty)
         *p++ = ' ';
-    j->used = (size_t)(p - j->buf);
+    j->need_comma[depth - 1] = 1;
+    j->used += (size_t)(p - start);
     j->after_key = 1;
     return 1;
 }
 
 void dw_json_key(dw_json *j, const char *key)
 {
-    if (put_plain_key(j, key, strlen(key)))
+    if (put_plain_key(j, key))
         return;
     before_item(j);
     write_escaped(j, key, strlen(key));
