@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DW_JSON_MAX_DEPTH 32
+/* Nesting the writer keeps commas for; deeper items (a caller's bug: the
+ * reports nest a few levels) get none. */
+#define DW_JSON_MAX_DEPTH 48
 #define DW_JSON_BUFFER 8192
 
 typedef struct dw_json {
