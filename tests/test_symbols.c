@@ -1,6 +1,7 @@
 /* Breakpad .sym parsing and lookups, the postfix evaluator, STACK CFI / STACK
  * WIN rules and the symbol store. */
 #include <check.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -587,6 +588,379 @@ START_TEST(stack_win_selection_and_eval)
 }
 END_TEST
 
+/* ---- STACK WIN sets against a reference ----------------------------------------------
+ *
+ * Generated STACK WIN lines (shuffled or sorted, with duplicates, nesting, partial overlaps,
+ * types Breakpad ignores and hostile lines) are answered by a plain reading of the rules:
+ * parse each line on its own, keep a record unless it conflicts with one kept earlier in the
+ * file (Breakpad's range map), and answer an address with the innermost kept record, type 4
+ * before type 0.  Both the text mode's STACK index and the full index must agree with it. */
+
+typedef struct ref_win {
+    uint64_t v[10]; /* type rva code_size prologue epilogue params saved locals max has_program */
+    int abp;
+    const char *program;
+    size_t program_len;
+    int kept;
+} ref_win;
+
+typedef struct ref_wins {
+    ref_win *rec;
+    size_t n;
+    size_t corrupt, ignored, kept[2];
+} ref_wins;
+
+static int ref_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A whole token of 1..16 hex digits. */
+static int ref_hex(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0 || len > 16)
+        return 0;
+    char digits[17];
+    for (size_t i = 0; i < len; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            return 0;
+        digits[i] = s[i];
+    }
+    digits[len] = '\0';
+    *out = strtoull(digits, NULL, 16);
+    return 1;
+}
+
+/* One STACK WIN line [s, e): 1 and *r filled, 0 corrupt, -1 a type Breakpad ignores. */
+static int ref_parse_win(const char *s, const char *e, ref_win *r)
+{
+    const char *p = s;
+    const char *tok[12];
+    size_t len[12];
+    for (int i = 0; i < 12; i++) {
+        while (p < e && ref_blank(*p))
+            p++;
+        tok[i] = p;
+        while (p < e && !ref_blank(*p))
+            p++;
+        len[i] = (size_t)(p - tok[i]);
+        if (len[i] == 0)
+            return 0;
+    }
+    if (len[0] != 5 || memcmp(tok[0], "STACK", 5) != 0 || len[1] != 3 ||
+        memcmp(tok[1], "WIN", 3) != 0)
+        return 0;
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < 10; i++) {
+        if (!ref_hex(tok[i + 2], len[i + 2], &r->v[i]) || (i != 1 && r->v[i] > 0xffffffffu))
+            return 0;
+    }
+    if (r->v[1] + r->v[2] < r->v[1])
+        return 0;
+    while (p < e && ref_blank(*p))
+        p++;
+    const char *rest = p;
+    size_t rest_len = (size_t)(e - rest);
+    uint64_t abp;
+    if (r->v[9]) {
+        if (rest_len == 0)
+            return 0;
+        r->program = rest;
+        r->program_len = rest_len;
+    } else if (ref_hex(rest, rest_len, &abp)) {
+        r->abp = abp != 0;
+    } else {
+        return 0;
+    }
+    return r->v[0] == 0 || r->v[0] == 4 ? 1 : -1;
+}
+
+/* Two ranges conflict when they share a byte and neither holds the other, or are equal. */
+static int ref_conflict(const ref_win *a, const ref_win *b)
+{
+    uint64_t as = a->v[1], ae = as + a->v[2], bs = b->v[1], be = bs + b->v[2];
+    if ((as > bs ? as : bs) >= (ae < be ? ae : be))
+        return 0;
+    if (as == bs && ae == be)
+        return 1;
+    return !((as <= bs && be <= ae) || (bs <= as && ae <= be));
+}
+
+static ref_wins ref_read_wins(const char *text)
+{
+    ref_wins w = {0};
+    size_t cap = 64;
+    w.rec = malloc(cap * sizeof *w.rec);
+    ck_assert_ptr_nonnull(w.rec);
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        const char *e = nl ? nl : p + strlen(p);
+        const char *next = nl ? nl + 1 : e;
+        if (e > p && e[-1] == '\r')
+            e--;
+        if (strncmp(p, "MODULE ", 7) != 0) {
+            if (w.n == cap) {
+                cap *= 2;
+                w.rec = realloc(w.rec, cap * sizeof *w.rec);
+                ck_assert_ptr_nonnull(w.rec);
+            }
+            int got = ref_parse_win(p, e, &w.rec[w.n]);
+            w.corrupt += got == 0;
+            w.ignored += got < 0;
+            w.n += got == 1;
+        }
+        p = next;
+    }
+    for (size_t i = 0; i < w.n; i++) {
+        ref_win *r = &w.rec[i];
+        r->kept = 1;
+        for (size_t j = 0; j < i && r->kept; j++)
+            if (w.rec[j].kept && w.rec[j].v[0] == r->v[0] && ref_conflict(&w.rec[j], r))
+                r->kept = 0;
+        w.kept[r->v[0] == 4] += (size_t)r->kept;
+        w.ignored += (size_t)!r->kept;
+    }
+    return w;
+}
+
+/* The innermost kept record covering rva: type 4 first, then type 0. */
+static const ref_win *ref_find_win(const ref_wins *w, uint64_t rva)
+{
+    for (int type = 4; type >= 0; type -= 4) {
+        const ref_win *best = NULL;
+        for (size_t i = 0; i < w->n; i++) {
+            const ref_win *r = &w->rec[i];
+            if (r->kept && r->v[0] == (uint64_t)type && rva - r->v[1] < r->v[2] &&
+                (!best || r->v[2] < best->v[2]))
+                best = r;
+        }
+        if (best)
+            return best;
+    }
+    return NULL;
+}
+
+static void check_win_against_ref(dw_symfile *sf, const ref_wins *w, uint64_t rva, const char *what)
+{
+    const ref_win *want = ref_find_win(w, rva);
+    dw_win_record got;
+    dw_status st = dw_symfile_find_win(sf, rva, &got);
+    ck_assert_msg(st == (want ? DW_OK : DW_ERR_NOT_FOUND), "%s 0x%llx: status %d", what,
+                  (unsigned long long)rva, st);
+    if (!want)
+        return;
+    const uint32_t fields[] = {got.prologue_size,       got.epilogue_size, got.parameter_size,
+                               got.saved_register_size, got.local_size,    got.max_stack_size};
+    int same = got.type == want->v[0] && got.rva == want->v[1] && got.code_size == want->v[2] &&
+               got.has_program == (want->v[9] != 0);
+    for (int i = 0; i < 6; i++)
+        same = same && fields[i] == want->v[i + 3];
+    if (want->v[9])
+        same = same && got.program.len == want->program_len &&
+               memcmp(got.program.ptr, want->program, want->program_len) == 0;
+    else
+        same = same && got.allocates_base_pointer == want->abp;
+    ck_assert_msg(same,
+                  "%s 0x%llx: got type %u rva 0x%llx size 0x%x, want type %llu rva 0x%llx "
+                  "size 0x%llx",
+                  what, (unsigned long long)rva, got.type, (unsigned long long)got.rva,
+                  got.code_size, (unsigned long long)want->v[0], (unsigned long long)want->v[1],
+                  (unsigned long long)want->v[2]);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Lines that must each be corrupt, or parse despite looking odd; %llx is an RVA. */
+static const char *const hostile_win_lines[] = {
+    "STACK WIN 4 %llx 10 0 0 0 0 0 0 1",                    /* has a program, but empty */
+    "STACK WIN 4 %llx 10 0 0 0 0 0",                        /* missing fields */
+    "STACK WIN 4 %llx 00000000000000010 0 0 0 0 0 0 0 1",   /* 17 digits */
+    "STACK WIN 4 %llx 100000000 0 0 0 0 0 0 0 1",           /* code size over 32 bits */
+    "STACK WIN 4 ffffffffffffff%02llx 100 0 0 0 0 0 0 0 1", /* the range wraps */
+    "STACK WIN 4 0x%llx 10 0 0 0 0 0 0 0 1",                /* prefix */
+    "STACK WIN 4 %llx 1g 0 0 0 0 0 0 0 1",                  /* not hex */
+    "STACK WIN 4 %llx 10 0 0 0 0 0 0 0 1 2",                /* two base-pointer flags */
+    "STACK WIN 4 %llx 10 0 0 0 0 0 0 0 1 ",                 /* trailing blank after the flag */
+    "STACK WIN 4 %llx 10 0 0 0 0 0 0 00000000000000001 $eip 0 = $esp 0 =", /* 17 digits */
+    "STACK WIN 4 %llx 10 0 0 0 0 0 0 -1 $eip 0 = $esp 0 =",                /* sign */
+    "STACK WIN 0 %llx 10 0 0 0 0 0 0 0 zz",                                /* flag not hex */
+    "STACK WIN %llx",                                                      /* almost nothing */
+    "STACK\tWIN\t4\t%llX\t2A\t0\t0\t0\t0\t0\t0\t1\t$eip $esp ^ = $esp $esp 4 + =", /* tabs, caps */
+    "STACK WIN 4  %llx  0000000000000010 0 0 0 0 0 0 0 1\r", /* 16 digits, blanks, CRLF */
+    "STACK WIN 4 %llx ffffffff 0 0 0 0 0 0 1 $eip $esp ^ = $esp $esp 4 + =  ", /* 32-bit size */
+};
+#define NHOSTILE (sizeof hostile_win_lines / sizeof hostile_win_lines[0])
+
+typedef struct gen_win {
+    uint64_t rva, size;
+    unsigned type, serial;
+} gen_win;
+
+static int gen_win_cmp(const void *x, const void *y)
+{
+    const gen_win *a = x, *b = y;
+    if (a->rva != b->rva)
+        return a->rva < b->rva ? -1 : 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+/* n records in four regions `spread` apart from `base`: fresh ranges, exact duplicates,
+ * ranges nested in or partially overlapping earlier ones, empty ones and ignored types;
+ * sorted by (start, larger first) when `sorted` (the order dump_syms may write), with
+ * hostile lines mixed in when asked. */
+static char *win_set_sym(uint64_t seed, unsigned n, uint64_t base, uint64_t spread, int sorted,
+                         int hostile)
+{
+    gen_win *g = malloc(n * sizeof *g);
+    ck_assert_ptr_nonnull(g);
+    uint64_t x = seed;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned kind = (unsigned)(xorshift(&x) % 100);
+        const gen_win *old = i ? &g[xorshift(&x) % i] : NULL;
+        uint64_t region = base + xorshift(&x) % 4 * spread;
+        gen_win r = {region + xorshift(&x) % (n * 6u), 1 + xorshift(&x) % 0x30, 4, i};
+        if (old && kind < 15) /* exact duplicate */
+            r.rva = old->rva, r.size = old->size;
+        else if (old && kind < 30 && old->size > 1) { /* nested */
+            uint64_t off = xorshift(&x) % old->size;
+            r.rva = old->rva + off;
+            r.size = 1 + xorshift(&x) % (old->size - off);
+        } else if (old && kind < 45 && old->size > 1) /* partial overlap */
+            r.rva = old->rva + 1 + xorshift(&x) % (old->size - 1), r.size = old->size;
+        else if (kind < 48)
+            r.size = 0;
+        r.type = kind % 7 == 0 ? 0 : 4;
+        if (kind >= 96)
+            r.type = 1 + kind % 3; /* FPO's neighbours: Breakpad ignores them */
+        g[i] = r;
+    }
+    if (sorted)
+        qsort(g, n, sizeof *g, gen_win_cmp);
+    size_t cap = 128 + (size_t)n * 160, len = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    len += (size_t)snprintf(buf, cap, "MODULE windows x86 0123456789ABCDEF0123456789ABCDEF1 w\n");
+    for (unsigned i = 0; i < n; i++) {
+        const gen_win *r = &g[i];
+        unsigned v = r->serial; /* makes every record's fields tell it apart */
+        if (hostile && i % 9 == 4) {
+            len += (size_t)snprintf(buf + len, cap - len, hostile_win_lines[v % NHOSTILE],
+                                    (unsigned long long)r->rva);
+            buf[len++] = '\n';
+        }
+        if (v % 3 == 0)
+            len += (size_t)snprintf(buf + len, cap - len,
+                                    "STACK WIN %u %llx %llx %x 0 %x 0 %x 0 0 %x\n", r->type,
+                                    (unsigned long long)r->rva, (unsigned long long)r->size, v % 5,
+                                    v & 0xff, v >> 8, v % 2);
+        else
+            len += (size_t)snprintf(buf + len, cap - len,
+                                    "STACK WIN %u %llx %llx 0 %x %x 8 %x 0 1 $eip $esp ^ = "
+                                    "$esp $esp %x + =\n",
+                                    r->type, (unsigned long long)r->rva,
+                                    (unsigned long long)r->size, v % 3, v & 0xff, v >> 8, v);
+        ck_assert_uint_lt(len, cap);
+    }
+    free(g);
+    return buf;
+}
+
+static void check_win_set(const char *text, const char *what)
+{
+    ref_wins w = ref_read_wins(text);
+    dw_symfile *sf[2] = {open_text(text), open_text(text)};
+    ck_assert_int_eq(dw_symfile_use_index(sf[1]), DW_OK);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        const ref_win *r = &w.rec[i];
+        uint64_t at[] = {r->v[1] - 1, r->v[1], r->v[1] + r->v[2] / 2, r->v[1] + r->v[2] - 1,
+                         r->v[1] + r->v[2]};
+        for (int m = 0; m < 2; m++)
+            for (int k = 0; k < 5; k++)
+                check_win_against_ref(sf[m], &w, at[k], what);
+        lo = r->v[1] < lo ? r->v[1] : lo;
+        hi = r->v[1] + r->v[2] > hi ? r->v[1] + r->v[2] : hi;
+    }
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (int i = 0; i < 2000 && lo <= hi; i++) {
+        uint64_t rva = lo + xorshift(&x) % (hi - lo + 0x40);
+        check_win_against_ref(sf[0], &w, rva, what);
+        check_win_against_ref(sf[1], &w, rva, what);
+    }
+    /* The text file searched its STACK group on its own (no full index). */
+    ck_assert_int_eq(dw_symfile_lookup_mode(sf[0]), DW_SYM_LOOKUP_TEXT);
+    dw_symfile_stats st;
+    ck_assert_int_eq(dw_symfile_get_stats(sf[1], &st), DW_OK);
+    ck_assert_uint_eq(st.corrupt, w.corrupt);
+    ck_assert_uint_eq(st.ignored, w.ignored);
+    ck_assert_uint_eq(st.win_fpo, w.kept[0]);
+    ck_assert_uint_eq(st.win_framedata, w.kept[1]);
+    dw_symfile_close(sf[0]);
+    dw_symfile_close(sf[1]);
+    free(w.rec);
+}
+
+static const struct {
+    uint64_t seed, base, spread;
+    unsigned n;
+    int sorted, hostile;
+} win_sets[] = {
+    {1, 0x1000, 0, 40, 0, 0},
+    {2, 0x10000, 0x10000, 1500, 0, 0},
+    {3, 0x10000, 0x10000, 1500, 1, 0},
+    /* RVAs past 32 bits, in regions that differ in every other byte */
+    {4, 0x7ff612340000ull, 0x0100010001000100ull, 1200, 0, 1},
+    {5, 0x400, 0, 2500, 0, 1},
+    {6, 0x400, 0x3000, 900, 1, 1},
+};
+
+START_TEST(stack_win_sets_match_reference)
+{
+    char what[64];
+    snprintf(what, sizeof what, "STACK WIN set %d", _i);
+    char *text =
+        win_set_sym(win_sets[_i].seed * 0x9e3779b97f4a7c15ull, win_sets[_i].n, win_sets[_i].base,
+                    win_sets[_i].spread, win_sets[_i].sorted, win_sets[_i].hostile);
+    check_win_set(text, what);
+    free(text);
+}
+END_TEST
+
+/* The reference itself: what it must make of a few lines, so that agreeing with it means
+ * something. */
+START_TEST(stack_win_reference_reads_the_rules)
+{
+    const char *text = "MODULE windows x86 0123456789ABCDEF0123456789ABCDEF1 w\n"
+                       "STACK WIN 4 1000 20 0 0 0 0 0 0 1 $eip 1 = $esp 1 =\n"
+                       "STACK WIN 4 1010 20 0 0 0 0 0 0 1 $eip 2 = $esp 2 =\n" /* partial */
+                       "STACK WIN 4 1000 20 0 0 0 0 0 0 1 $eip 3 = $esp 3 =\n" /* duplicate */
+                       "STACK WIN 4 1008 4 0 0 0 0 0 0 1 $eip 4 = $esp 4 =\n"  /* nested */
+                       "STACK WIN 0 1000 100 0 0 0 0 0 0 0 1\n"
+                       "STACK WIN 3 1000 100 0 0 0 0 0 0 0 1\n"                /* ignored */
+                       "STACK WIN 4 1100 00000000000000010 0 0 0 0 0 0 0 1\n"; /* corrupt */
+    ref_wins w = ref_read_wins(text);
+    ck_assert_uint_eq(w.n, 5);
+    ck_assert_uint_eq(w.corrupt, 1);
+    ck_assert_uint_eq(w.ignored, 3);
+    ck_assert_uint_eq(w.kept[1], 2);
+    ck_assert_uint_eq(w.kept[0], 1);
+    ck_assert_ptr_eq(ref_find_win(&w, 0x1009), &w.rec[3]);
+    ck_assert_ptr_eq(ref_find_win(&w, 0x101f), &w.rec[0]);
+    ck_assert_ptr_eq(ref_find_win(&w, 0x1020), &w.rec[4]);
+    ck_assert_ptr_null(ref_find_win(&w, 0x1100));
+    check_win_set(text, "STACK WIN by hand");
+    free(w.rec);
+}
+END_TEST
+
 /* ---- real symbol files --------------------------------------------------------------- */
 
 static dw_symbols *shared_store(void)
@@ -1025,6 +1399,9 @@ Suite *symbols_suite(void)
     tcase_add_test(unwind, cfi_init_plus_deltas);
     tcase_add_test(unwind, cfi_rule_text_parsing);
     tcase_add_test(unwind, stack_win_selection_and_eval);
+    tcase_add_test(unwind, stack_win_reference_reads_the_rules);
+    tcase_add_loop_test(unwind, stack_win_sets_match_reference, 0,
+                        (int)(sizeof win_sets / sizeof win_sets[0]));
     suite_add_tcase(s, unwind);
     TCase *real = tcase_create("real");
     tcase_add_test(real, real_test_app_lines);

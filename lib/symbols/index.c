@@ -296,9 +296,8 @@ static void parse_win(builder *b, sym_cursor *c)
                                         "saved register size", "local size",
                                         "max stack size", "has_program_string"};
     uint64_t v[10];
-    sym_tok t;
     for (int i = 0; i < 10; i++) {
-        if (!sym_next(c, &t) || !sym_parse_hex(t, &v[i]) || (i != 1 && v[i] > UINT32_MAX))
+        if (!sym_next_hex(c, &v[i]) || (i != 1 && v[i] > UINT32_MAX))
             FAIL("STACK WIN with bad %s", field[i]);
     }
     if (v[1] + v[2] < v[1])
@@ -346,6 +345,13 @@ static void parse_record(builder *b, const char *line, const char *end)
 {
     sym_cursor c = {line, end};
     sym_tok t;
+    /* Nine lines in ten of a PDB's file are STACK WIN: skip tokenising the
+     * kind (a line spelled with other blanks takes the path below). */
+    if ((size_t)(end - line) > 10 && memcmp(line, "STACK WIN ", 10) == 0) {
+        c.p = line + 10;
+        parse_win(b, &c);
+        return;
+    }
     if (!sym_next(&c, &t))
         return; /* blank line */
     if (sym_tok_is(t, "FUNC"))
@@ -401,6 +407,89 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
         qsort(base, n, size, cmp);
 }
 
+/* Records ordered by (hi, lo) with ties in file order -- the order they are
+ * parsed in -- sort by a stable LSD radix sort of these keys: a few linear
+ * passes instead of qsort's n log n calls of a comparison function.  n is
+ * below 2^32: each record is a line of a file under 4 GiB. */
+typedef struct sort_key {
+    uint64_t hi;
+    uint32_t lo;
+    uint32_t parsed; /* the record's index in file order */
+} sort_key;
+
+#define SORT_KEY_BYTES 12 /* lo, then hi: least significant first */
+
+static unsigned key_byte(const sort_key *k, int d)
+{
+    uint64_t v = d < 4 ? k->lo >> (8 * d) : k->hi >> (8 * (d - 4));
+    return (unsigned)(v & 0xff);
+}
+
+/* The key bytes (bit d for byte d) in which some keys differ: only those
+ * need a pass, and the high bytes of addresses rarely do. */
+static unsigned key_bytes_that_differ(const sort_key *keys, size_t n)
+{
+    uint64_t hi = 0;
+    uint32_t lo = 0;
+    for (size_t i = 1; i < n; i++) {
+        hi |= keys[i].hi ^ keys[0].hi;
+        lo |= keys[i].lo ^ keys[0].lo;
+    }
+    sort_key differ = {hi, lo, 0};
+    unsigned mask = 0;
+    for (int d = 0; d < SORT_KEY_BYTES; d++)
+        mask |= (key_byte(&differ, d) != 0) << d;
+    return mask;
+}
+
+/* Sort keys[0..n) made in file order, with room for n more in `spare`;
+ * returns whichever of the two holds the result. */
+static sort_key *radix_sort_keys(sort_key *keys, sort_key *spare, size_t n)
+{
+    unsigned differ = n > 1 ? key_bytes_that_differ(keys, n) : 0;
+    for (int d = 0; d < SORT_KEY_BYTES; d++) {
+        if (!(differ & (1u << d)))
+            continue;
+        uint32_t next[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            next[key_byte(&keys[i], d)]++;
+        uint32_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            uint32_t count = next[b];
+            next[b] = sum;
+            sum += count;
+        }
+        for (size_t i = 0; i < n; i++)
+            spare[next[key_byte(&keys[i], d)]++] = keys[i];
+        sort_key *t = keys;
+        keys = spare;
+        spare = t;
+    }
+    return keys;
+}
+
+/* base[pos] = (old) base[keys[pos].parsed] for every pos, in place: each
+ * cycle of the permutation is followed once, and a placed key is marked by
+ * pointing at itself.  `held` has room for one record. */
+static void permute(void *base, size_t n, size_t size, sort_key *keys, void *held)
+{
+    char *a = base;
+    for (size_t start = 0; start < n; start++) {
+        if (keys[start].parsed == start)
+            continue;
+        memcpy(held, a + start * size, size);
+        size_t j = start;
+        while (keys[j].parsed != start) {
+            size_t src = keys[j].parsed;
+            memcpy(a + j * size, a + src * size, size);
+            keys[j].parsed = (uint32_t)j;
+            j = src;
+        }
+        memcpy(a + j * size, held, size);
+        keys[j].parsed = (uint32_t)j;
+    }
+}
+
 static int cmp_func(const void *x, const void *y)
 {
     const sym_func *a = x, *b = y;
@@ -431,6 +520,25 @@ static int cmp_public(const void *x, const void *y)
     const sym_public *a = x, *b = y;
     int r = CMP(a->addr, b->addr);
     return r ? r : CMP(a->name.off, b->name.off);
+}
+
+/* PUBLICs in cmp_public order: by address, ties in file order (their names'
+ * offsets grow with it).  A PDB's public symbols come in the PDB's order, and
+ * qsort of them was most of the cost of indexing them. */
+static void sort_publics(sym_public *p, size_t n)
+{
+    if (n < 2 || is_sorted(p, n, sizeof *p, cmp_public))
+        return;
+    sort_key *keys = n <= SIZE_MAX / (2 * sizeof *keys) ? malloc(2 * n * sizeof *keys) : NULL;
+    if (!keys) {
+        qsort(p, n, sizeof *p, cmp_public); /* slower, same order */
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (sort_key){p[i].addr, 0, (uint32_t)i};
+    sym_public held;
+    permute(p, n, sizeof *p, radix_sort_keys(keys, keys + n, n), &held);
+    free(keys);
 }
 
 static int cmp_named(const void *x, const void *y)
@@ -548,123 +656,180 @@ static size_t win_sweep(sym_win *a, size_t n, uint8_t *dropped, uint32_t *stack)
     return drops;
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return CMP(a, b);
-}
-
 static uint64_t win_end(const sym_win *w)
 {
     return w->rva + w->code_size;
 }
 
-/* Exactly what Breakpad's file-order insertion keeps: list every conflicting
- * pair (partial overlap or equal range), then walk records in file order and
- * keep one unless a conflicting partner is already kept.  Records are sorted
- * by start, so partners of i start inside it; finding them costs the number
- * of records nested in each record, which `budget` caps (returns 0 when
- * exceeded, -1 out of memory, 1 done). */
-static int win_drop_conflicts_exact(const sym_win *a, size_t n, uint8_t *dropped)
+/* Scratch for resolving one type's records, allocated as one block: a
+ * kernel32.sym from a PDB is thousands of STACK WIN records, and sorting and
+ * pairing them used to cost as much as parsing them. */
+typedef struct win_work {
+    sort_key *keys, *spare; /* n each */
+    size_t *first;          /* n + 1: where each record's conflict partners start */
+    uint32_t *at;           /* at[k]: sorted position of the record parsed k-th */
+    uint32_t *stack;        /* n: win_sweep's open records, other uses between */
+    uint8_t *dropped;       /* n */
+} win_work;
+
+static void *win_work_alloc(win_work *w, size_t n)
 {
-    size_t budget = 64 * n + 1000000, steps = 0, npairs = 0, cap = 0;
-    uint64_t *pairs = NULL; /* (i << 32 | j), both directions */
-    int result = 1;
-    for (size_t i = 0; i < n && result == 1; i++) {
+    size_t each = 2 * sizeof(sort_key) + sizeof(size_t) + 2 * sizeof(uint32_t) + 1;
+    if (n > (SIZE_MAX - sizeof(size_t)) / each)
+        return NULL;
+    char *block = malloc(n * each + sizeof(size_t));
+    if (!block)
+        return NULL;
+    w->keys = (sort_key *)block;
+    w->spare = w->keys + n;
+    w->first = (size_t *)(w->spare + n);
+    w->at = (uint32_t *)(w->first + n + 1);
+    w->stack = w->at + n;
+    w->dropped = (uint8_t *)(w->stack + n);
+    memset(w->dropped, 0, n);
+    return block;
+}
+
+/* Sort one type's records by cmp_win, noting where each went (w->at).  The
+ * records arrive in file order: the keys are (rva, larger first). */
+static void sort_win(sym_win *a, size_t n, win_work *w)
+{
+    if (is_sorted(a, n, sizeof *a, cmp_win)) {
+        for (size_t i = 0; i < n; i++)
+            w->at[i] = (uint32_t)i;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->keys[i] = (sort_key){a[i].rva, ~a[i].code_size, (uint32_t)i};
+    sort_key *sorted = radix_sort_keys(w->keys, w->spare, n);
+    for (size_t pos = 0; pos < n; pos++)
+        w->at[sorted[pos].parsed] = (uint32_t)pos;
+    sym_win held;
+    permute(a, n, sizeof *a, sorted, &held);
+}
+
+/* Every conflicting pair (partial overlap or equal range), as (i << 32 | j)
+ * with i < j in *pairs, counted per record in w->first[i].  Records are
+ * sorted by start, so partners of i that follow it start inside it; finding
+ * them costs the number of records nested in each record, which `budget`
+ * caps (returns 0 when exceeded, -1 out of memory, 1 done). */
+static int win_list_conflicts(const sym_win *a, size_t n, win_work *w, uint64_t **pairs,
+                              size_t *npairs)
+{
+    size_t budget = 64 * n + 1000000, steps = 0, cap = 0;
+    memset(w->first, 0, (n + 1) * sizeof *w->first);
+    for (size_t i = 0; i < n; i++) {
         for (size_t j = i + 1; j < n && a[j].rva < win_end(&a[i]); j++) {
-            if (++steps > budget) {
-                result = 0;
-                break;
-            }
+            if (++steps > budget)
+                return 0;
             int equal = a[j].rva == a[i].rva && win_end(&a[j]) == win_end(&a[i]);
             if (win_end(&a[j]) <= win_end(&a[i]) && !equal)
                 continue; /* nested */
-            if (npairs + 2 > cap) {
+            if (*npairs == cap) {
                 size_t ncap = cap ? cap * 2 : 256;
-                uint64_t *np = realloc(pairs, ncap * sizeof *np);
-                if (!np) {
-                    result = -1;
-                    break;
-                }
-                pairs = np;
+                uint64_t *np = realloc(*pairs, ncap * sizeof *np);
+                if (!np)
+                    return -1;
+                *pairs = np;
                 cap = ncap;
             }
-            pairs[npairs++] = (uint64_t)i << 32 | j;
-            pairs[npairs++] = (uint64_t)j << 32 | i;
+            (*pairs)[(*npairs)++] = (uint64_t)i << 32 | j;
+            w->first[i]++;
+            w->first[j]++;
         }
     }
-    uint64_t *by_order = result == 1 ? malloc(n * sizeof *by_order) : NULL;
-    if (result == 1 && !by_order)
-        result = -1;
-    if (result == 1 && npairs > 0) {
-        sort(pairs, npairs, sizeof *pairs, cmp_u64);
-        for (size_t i = 0; i < n; i++)
-            by_order[i] = (uint64_t)a[i].order << 32 | i;
-        sort(by_order, n, sizeof *by_order, cmp_u64);
-        /* While deciding, dropped[i] is 0 undecided, 1 kept, 2 dropped. */
-        for (size_t k = 0; k < n; k++) {
-            uint32_t i = (uint32_t)by_order[k];
-            uint64_t key = (uint64_t)i << 32;
-            size_t lo = 0, hi = npairs; /* first pair of i */
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (pairs[mid] < key)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            dropped[i] = 1;
-            for (size_t p = lo; p < npairs && (pairs[p] >> 32) == i; p++)
-                if (dropped[(uint32_t)pairs[p]] == 1)
-                    dropped[i] = 2;
-        }
-        for (size_t i = 0; i < n; i++)
-            dropped[i] = dropped[i] == 2;
+    return 1;
+}
+
+/* The pairs as one partner list per record, partners[first[i] .. first[i+1]):
+ * the counts become the end of each list, and filling each list from its end
+ * leaves first[i] at its start. */
+static uint32_t *win_partner_lists(const uint64_t *pairs, size_t npairs, size_t n, win_work *w)
+{
+    uint32_t *partners = malloc(2 * npairs * sizeof *partners);
+    if (!partners)
+        return NULL;
+    size_t *first = w->first;
+    for (size_t i = 1; i < n; i++)
+        first[i] += first[i - 1];
+    first[n] = first[n - 1];
+    for (size_t p = 0; p < npairs; p++) {
+        uint32_t i = (uint32_t)(pairs[p] >> 32), j = (uint32_t)pairs[p];
+        partners[--first[i]] = j;
+        partners[--first[j]] = i;
     }
-    free(by_order);
+    return partners;
+}
+
+/* Exactly what Breakpad's file-order insertion keeps: walk the records in
+ * file order and keep one unless a conflicting partner is already kept.
+ * Returns 0 when the pairs are too many to list, -1 out of memory, 1 with
+ * w->dropped set. */
+static int win_drop_conflicts_exact(const sym_win *a, size_t n, win_work *w)
+{
+    uint64_t *pairs = NULL;
+    size_t npairs = 0;
+    int result = win_list_conflicts(a, n, w, &pairs, &npairs);
+    uint32_t *partners = result == 1 && npairs ? win_partner_lists(pairs, npairs, n, w) : NULL;
     free(pairs);
-    return result;
+    if (result != 1 || npairs == 0)
+        return result;
+    if (!partners)
+        return -1;
+    /* While deciding, dropped[i] is 0 undecided, 1 kept, 2 dropped. */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = w->at[k];
+        w->dropped[i] = 1;
+        for (size_t p = w->first[i]; p < w->first[i + 1] && w->dropped[i] == 1; p++)
+            if (w->dropped[partners[p]] == 1)
+                w->dropped[i] = 2;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->dropped[i] = w->dropped[i] == 2;
+    free(partners);
+    return 1;
 }
 
 /* Breakpad's contained range map lets STACK WIN ranges nest (the innermost
  * applies) but refuses partial overlaps and duplicates, keeping what was
- * stored first.  Resolve conflicts exactly when affordable, else by repeated
- * pairwise sweeps (each drops at least one record, so at most n of them);
- * then compact and renumber the parent links. */
+ * stored first.  Sort, resolve conflicts exactly when affordable, else by
+ * repeated pairwise sweeps (each drops at least one record, so at most n of
+ * them); then compact and renumber the parent links. */
 static int nest_win(sym_index *ix, int k)
 {
     size_t n = ix->nwin[k];
     if (n == 0)
         return 1;
-    uint32_t *stack = malloc(n * sizeof *stack);
-    uint8_t *dropped = calloc(n, 1);
+    win_work w;
+    void *block = win_work_alloc(&w, n);
+    if (!block)
+        return 0;
     sym_win *a = ix->win[k];
-    int exact = stack && dropped ? win_drop_conflicts_exact(a, n, dropped) : -1;
+    sort_win(a, n, &w);
+    int exact = win_drop_conflicts_exact(a, n, &w);
     if (exact < 0) {
-        free(stack);
-        free(dropped);
+        free(block);
         return 0;
     }
     if (exact == 0)
-        memset(dropped, 0, n);
-    while (win_sweep(a, n, dropped, stack) > 0)
+        memset(w.dropped, 0, n);
+    while (win_sweep(a, n, w.dropped, w.stack) > 0)
         ; /* after the exact pass, one sweep finds nothing and links parents */
     for (size_t i = 0; i < n; i++)
-        ix->stats.ignored += dropped[i];
-    uint32_t *renum = stack; /* reuse: old index -> new index */
-    size_t w = 0;
+        ix->stats.ignored += w.dropped[i];
+    uint32_t *renum = w.stack; /* reuse: old index -> new index */
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (dropped[i])
+        if (w.dropped[i])
             continue;
-        renum[i] = (uint32_t)w;
+        renum[i] = (uint32_t)kept;
         sym_win r = a[i];
         if (r.parent != UINT32_MAX)
             r.parent = renum[r.parent]; /* parents precede children */
-        a[w++] = r;
+        a[kept++] = r;
     }
-    ix->nwin[k] = w;
-    free(stack);
-    free(dropped);
+    ix->nwin[k] = kept;
+    free(block);
     return 1;
 }
 
@@ -697,13 +862,12 @@ static int finish(builder *b)
     }
     sort(ix->funcs, ix->nfuncs, sizeof *ix->funcs, cmp_func);
     drop_overlapping_funcs(ix);
-    sort(ix->publics, ix->npublics, sizeof *ix->publics, cmp_public);
+    sort_publics(ix->publics, ix->npublics);
     sort(ix->files, ix->nfiles, sizeof *ix->files, cmp_named);
     sort(ix->origins, ix->norigins, sizeof *ix->origins, cmp_named);
     sort(ix->cfi, ix->ncfi, sizeof *ix->cfi, cmp_cfi);
     drop_overlapping_cfi(ix);
     for (int k = 0; k < 2; k++) {
-        sort(ix->win[k], ix->nwin[k], sizeof *ix->win[k], cmp_win);
         if (!nest_win(ix, k))
             return 0;
     }
@@ -778,7 +942,7 @@ dw_status dw_sym_build_public_index(const char *text, size_t size, size_t lo, si
         dw_sym_free_index(ix);
         return DW_ERR_NOMEM;
     }
-    sort(ix->publics, ix->npublics, sizeof *ix->publics, cmp_public);
+    sort_publics(ix->publics, ix->npublics);
     ix->stats.publics = ix->npublics;
     return DW_OK;
 }

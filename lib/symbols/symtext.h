@@ -76,6 +76,37 @@ static inline int sym_parse_hex(sym_tok t, uint64_t *out)
     return 1;
 }
 
+/* 1 + the value of each hex digit, 0 for any other byte: one load and one
+ * well-predicted branch per character (digits and letters mix in RVAs). */
+static const uint8_t sym_hex_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* sym_next then sym_parse_hex in one pass over the token, for the records
+ * that are mostly hex fields (a STACK WIN line has ten): it accepts and
+ * rejects exactly what they do.  On failure the cursor is left somewhere in
+ * the token; callers give up on the record. */
+static inline int sym_next_hex(sym_cursor *c, uint64_t *out)
+{
+    sym_skip_space(c);
+    const char *start = c->p, *p = start;
+    uint64_t v = 0;
+    for (; p < c->end; p++) {
+        unsigned d = sym_hex_plus_one[(unsigned char)*p] - 1u; /* a non-digit wraps */
+        if (d > 15)
+            break;
+        v = (v << 4) | d;
+    }
+    size_t len = (size_t)(p - start);
+    if (len == 0 || len > 16 || (p < c->end && !sym_is_space(*p)))
+        return 0;
+    c->p = p;
+    *out = v;
+    return 1;
+}
+
 static inline int sym_parse_hex32(sym_tok t, uint32_t *out)
 {
     uint64_t v;
