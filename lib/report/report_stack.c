@@ -53,6 +53,15 @@ typedef struct stack_report {
     const dw_exception *exc; /* NULL without an Exception stream */
     int has_dump_thread;
     uint32_t dump_thread_id; /* Breakpad's own dump-writing thread */
+    /* The crashing thread's walk, kept when the JSON report has walked it for
+     * crashing_thread, so its entry in threads is not walked a second time
+     * (a third of the work on a dump whose crash is deep). */
+    long kept_index; /* -1: none */
+    dw_frame *kept_frames;
+    size_t kept_count;
+    char kept_stop_reason[128];
+    int kept_has_bounds;
+    uint64_t kept_low, kept_high;
 } stack_report;
 
 /* ---- per-thread analysis hook -------------------------------------------- */
@@ -107,6 +116,7 @@ static void find_dump_thread(stack_report *r)
 static dw_status report_open(stack_report *r, dw_dump *dump, const dw_stack_report_options *opts)
 {
     memset(r, 0, sizeof *r);
+    r->kept_index = -1;
     r->dump = dump;
     r->opts = opts;
     r->symbols = opts->walk ? opts->walk->symbols : NULL;
@@ -143,6 +153,7 @@ static void report_close(stack_report *r)
 {
     dw_walker_free(r->walker);
     free(r->frames);
+    free(r->kept_frames);
     free(r->msyms);
     free(r->by_base);
 }
@@ -200,6 +211,39 @@ static void walk_thread(stack_report *r, const dw_thread *t)
         if (mi >= 0)
             r->msyms[mi].referenced = 1;
     }
+}
+
+/* Keep the walk just made of thread `index` (its frames are copied; out of
+ * memory keeps nothing, and the thread is walked again when asked). */
+static void keep_walk(stack_report *r, size_t index)
+{
+    free(r->kept_frames);
+    r->kept_index = -1;
+    r->kept_frames = malloc((r->frame_count ? r->frame_count : 1) * sizeof *r->frames);
+    if (!r->kept_frames)
+        return;
+    memcpy(r->kept_frames, r->frames, r->frame_count * sizeof *r->frames);
+    r->kept_count = r->frame_count;
+    memcpy(r->kept_stop_reason, r->stop_reason, sizeof r->stop_reason);
+    r->kept_has_bounds = r->has_bounds;
+    r->kept_low = r->stack_low;
+    r->kept_high = r->stack_high;
+    r->kept_index = (long)index;
+}
+
+/* Walk thread `index`, or bring back its kept walk. */
+static void walk_thread_at(stack_report *r, size_t index)
+{
+    if ((long)index != r->kept_index) {
+        walk_thread(r, &r->threads[index]);
+        return;
+    }
+    memcpy(r->frames, r->kept_frames, r->kept_count * sizeof *r->frames);
+    r->frame_count = r->kept_count;
+    memcpy(r->stop_reason, r->kept_stop_reason, sizeof r->stop_reason);
+    r->has_bounds = r->kept_has_bounds;
+    r->stack_low = r->kept_low;
+    r->stack_high = r->kept_high;
 }
 
 /* A caller's IP is a return address: the call instruction is the byte
@@ -359,7 +403,7 @@ static void text_frame(FILE *out, const stack_report *r, const dw_frame *f, unsi
 static void text_thread(FILE *out, stack_report *r, size_t index)
 {
     const dw_thread *t = &r->threads[index];
-    walk_thread(r, t);
+    walk_thread_at(r, index);
     fprintf(out, "Thread %zu %s%s - tid: %u\n", index, t->name ? t->name : "",
             is_crashing_thread(r, t) ? " (crashed)" : "", t->thread_id);
     dw_thread_callbacks cb;
@@ -567,7 +611,9 @@ static void json_frame(dw_json *j, const stack_report *r, const dw_frame *f, int
 static void json_thread(dw_json *j, stack_report *r, size_t index, int as_crashing)
 {
     const dw_thread *t = &r->threads[index];
-    walk_thread(r, t);
+    walk_thread_at(r, index);
+    if (as_crashing)
+        keep_walk(r, index);
     dw_json_begin_object(j);
     if (as_crashing)
         dw_json_kv_uint(j, "threads_index", index);
