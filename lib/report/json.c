@@ -226,20 +226,27 @@ static int put_plain_key(dw_json *j, const char *key)
     size_t indent = j->pretty ? 1 + 2 * (size_t)depth : 0;
     if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH || indent >= sizeof spaces)
         return 0;
+    size_t n = strlen(key);
+    if (n > PLAIN_KEY_ROOM - 4)
+        return 0;
     if (sizeof j->buf - j->used < PLAIN_KEY_ROOM + indent)
         flush(j);
     char *start = j->buf + j->used, *p = start;
-    char *limit = j->buf + sizeof j->buf - 3; /* room for '"', ':' and ' ' */
     if (j->need_comma[depth - 1])
         *p++ = ',';
     memcpy(p, spaces, indent);
     p += indent;
     *p++ = '"';
-    for (const char *k = key; *k; k++) {
-        if (p == limit || needs_escape((unsigned char)*k))
-            return 0; /* nothing counted as written: j->used is unchanged */
-        *p++ = *k;
+    /* Copy and check in one branch-free pass: keys are short. */
+    unsigned special = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        special |= (unsigned)needs_escape(c);
+        p[i] = (char)c;
     }
+    if (special)
+        return 0; /* nothing counted as written: j->used is unchanged */
+    p += n;
     *p++ = '"';
     *p++ = ':';
     if (j->pretty)
