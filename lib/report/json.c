@@ -189,29 +189,53 @@ static void write_escaped_tail(dw_json *j, const char *s, size_t n)
     put_char(j, '"');
 }
 
-/* A quoted string.  Most need no escaping: they are copied into the buffer
- * as they are checked, and only a string with a character to escape (or one
- * longer than the buffer) takes the general path from that character on. */
+/* Whether any of the 8 bytes of x needs escaping: a control character,
+ * '"', '\\' or DEL (exact: the classic "has a byte less than" and "has a
+ * zero byte" word tests, which may misplace a hit but never miss or invent
+ * one). */
+static int word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+    uint64_t control = (x - ones * 0x20) & ~x & highs;
+    uint64_t zero =
+        ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((del - ones) & ~del);
+    return (control | (zero & highs)) != 0;
+}
+
+/* Whether any of s[0..n) needs escaping, eight bytes at a time. */
+static int any_needs_escape(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (word_needs_escape(x))
+            return 1;
+    }
+    if (i == n)
+        return 0;
+    uint64_t tail = 0x6161616161616161ull; /* 'a' in the bytes past the end */
+    memcpy(&tail, s + i, n - i);
+    return word_needs_escape(tail);
+}
+
+/* A quoted string: most need no escaping and are copied whole; one with a
+ * character to escape (or longer than the buffer) takes the general path. */
 static void write_escaped(dw_json *j, const char *s, size_t n)
 {
-    if (n + 2 > sizeof j->buf - j->used)
-        flush(j);
-    if (n + 2 > sizeof j->buf) {
-        put_char(j, '"');
-        write_escaped_tail(j, s, n);
+    if (n + 2 <= sizeof j->buf && !any_needs_escape(s, n)) {
+        if (n + 2 > sizeof j->buf - j->used)
+            flush(j);
+        char *out = j->buf + j->used;
+        out[0] = '"';
+        memcpy(out + 1, s, n);
+        out[n + 1] = '"';
+        j->used += n + 2;
         return;
     }
-    char *out = j->buf + j->used;
-    size_t i = 0;
-    *out++ = '"';
-    while (i < n && !needs_escape((unsigned char)s[i]))
-        *out++ = s[i++];
-    j->used += i + 1;
-    if (i == n) {
-        j->buf[j->used++] = '"';
-        return;
-    }
-    write_escaped_tail(j, s + i, n - i);
+    put_char(j, '"');
+    write_escaped_tail(j, s, n);
 }
 
 /* Keys are short and plain (no character to escape): the comma, line break,
@@ -237,14 +261,8 @@ static int put_plain_key(dw_json *j, const char *key)
     memcpy(p, spaces, indent);
     p += indent;
     *p++ = '"';
-    /* Copy and check in one branch-free pass: keys are short. */
-    unsigned special = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        special |= (unsigned)needs_escape(c);
-        p[i] = (char)c;
-    }
-    if (special)
+    memcpy(p, key, n);
+    if (any_needs_escape(key, n))
         return 0; /* nothing counted as written: j->used is unchanged */
     p += n;
     *p++ = '"';

@@ -138,7 +138,11 @@ dw_status dw_rule_prologue(dw_walker *w, const dw_frame *callee, dw_context *cal
         return DW_ERR_NOT_FOUND;
     uint64_t ip = callee->ip;
     dw_frame_rule rule;
-    if (epilogue_at(w, d, ip, &rule) && apply_rule(w, &rule, c, caller)) {
+    /* The epilogue is read from ip on and the back-scan ends at ip: where
+     * neither byte can be read (most frames of a dump without module code),
+     * both are passed over without a read. */
+    if (dw_walker_page_may_have_code(w, ip) && epilogue_at(w, d, ip, &rule) &&
+        apply_rule(w, &rule, c, caller)) {
         *trust = DW_TRUST_CFI;
         dw_concat3(reason, reason_size, "epilogue", "", "");
         return DW_OK;
@@ -149,6 +153,8 @@ dw_status dw_rule_prologue(dw_walker *w, const dw_frame *callee, dw_context *cal
     uint64_t start = dw_walker_function_start(w, lookup);
     int backscanned = 0;
     if (start == 0 || start > lookup || lookup - start > MAX_START_DISTANCE) {
+        if (!dw_walker_page_may_have_code(w, ip - 1))
+            return DW_ERR_NOT_FOUND;
         const dw_module *m = dw_walker_module(w, lookup, NULL);
         start = backscan_start(w, d, ip, m ? m->base : 0);
         backscanned = 1;
@@ -158,6 +164,6 @@ dw_status dw_rule_prologue(dw_walker *w, const dw_frame *callee, dw_context *cal
         return DW_ERR_NOT_FOUND;
     *trust = DW_TRUST_CFI;
     dw_concat3(reason, reason_size, "prologue", rule.reached_ip ? "" : ":body",
-             backscanned ? "+backscan" : "");
+               backscanned ? "+backscan" : "");
     return DW_OK;
 }
