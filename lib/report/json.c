@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "util/reader.h"
+
 void dw_json_init(dw_json *j, FILE *out, int pretty)
 {
     j->out = out;
@@ -49,6 +51,8 @@ static const char hex_digits[] = "0123456789abcdef";
 /* Buffer room put_plain_key asks for beyond the indentation; a longer key
  * takes the general path when it reaches the buffer's end. */
 #define PLAIN_KEY_ROOM 128
+/* Bytes of the buffer readable past a copied string (copied_needs_escape). */
+#define SCAN_SLACK 8
 
 static void put_uint(dw_json *j, uint64_t v)
 {
@@ -203,36 +207,40 @@ static int word_needs_escape(uint64_t x)
     return (control | (zero & highs)) != 0;
 }
 
-/* Whether any of s[0..n) needs escaping, eight bytes at a time. */
-static int any_needs_escape(const char *s, size_t n)
+/* Whether any of p[0..n) needs escaping, eight bytes at a time.  p points
+ * into the writer's buffer with SCAN_SLACK bytes readable past p + n, so the
+ * last word is read whole and its bytes past the end are masked off (no
+ * byte-sized tail loop or copy: this runs for every key and string). */
+static int copied_needs_escape(const char *p, size_t n)
 {
+    const uint8_t *u = (const uint8_t *)p;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        if (word_needs_escape(x))
+        if (word_needs_escape(dw_le64(u + i)))
             return 1;
     }
     if (i == n)
         return 0;
-    uint64_t tail = 0x6161616161616161ull; /* 'a' in the bytes past the end */
-    memcpy(&tail, s + i, n - i);
-    return word_needs_escape(tail);
+    uint64_t keep = ((uint64_t)1 << (8 * (n - i))) - 1; /* the first n - i bytes */
+    uint64_t plain = 0x6161616161616161ull;             /* 'a' in the others */
+    return word_needs_escape((dw_le64(u + i) & keep) | (plain & ~keep));
 }
 
 /* A quoted string: most need no escaping and are copied whole; one with a
  * character to escape (or longer than the buffer) takes the general path. */
 static void write_escaped(dw_json *j, const char *s, size_t n)
 {
-    if (n + 2 <= sizeof j->buf && !any_needs_escape(s, n)) {
-        if (n + 2 > sizeof j->buf - j->used)
+    if (n + 2 + SCAN_SLACK <= sizeof j->buf) {
+        if (n + 2 + SCAN_SLACK > sizeof j->buf - j->used)
             flush(j);
         char *out = j->buf + j->used;
-        out[0] = '"';
         memcpy(out + 1, s, n);
-        out[n + 1] = '"';
-        j->used += n + 2;
-        return;
+        if (!copied_needs_escape(out + 1, n)) {
+            out[0] = '"';
+            out[n + 1] = '"';
+            j->used += n + 2;
+            return;
+        }
     }
     put_char(j, '"');
     write_escaped_tail(j, s, n);
@@ -251,7 +259,7 @@ static int put_plain_key(dw_json *j, const char *key)
     if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH || indent >= sizeof spaces)
         return 0;
     size_t n = strlen(key);
-    if (n > PLAIN_KEY_ROOM - 4)
+    if (n + 5 + SCAN_SLACK > PLAIN_KEY_ROOM) /* comma, quotes, separator, slack */
         return 0;
     if (sizeof j->buf - j->used < PLAIN_KEY_ROOM + indent)
         flush(j);
@@ -262,7 +270,7 @@ static int put_plain_key(dw_json *j, const char *key)
     p += indent;
     *p++ = '"';
     memcpy(p, key, n);
-    if (any_needs_escape(key, n))
+    if (copied_needs_escape(p, n))
         return 0; /* nothing counted as written: j->used is unchanged */
     p += n;
     *p++ = '"';
