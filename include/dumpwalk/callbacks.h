@@ -101,14 +101,14 @@ typedef struct dw_thread_callbacks {
     uint64_t ip; /* the walk's frame 0 */
     unsigned frames_examined;
     unsigned callback_depth; /* KiUserCallbackDispatcher frames on the stack */
-    unsigned level_count;    /* min(callback_depth, DW_CALLBACK_MAX_LEVELS) */
+    unsigned level_count;    /* min(callback_depth, DW_CALLBACK_MAX_LEVELS); later slots unset */
     dw_callback_level levels[DW_CALLBACK_MAX_LEVELS];
     int has_dispatcher_frame; /* APC / exception dispatch: the innermost one */
     unsigned dispatcher_frame;
     char syscall[DW_CALLBACK_NAME_MAX]; /* the call the thread waits in; "" when none */
     int has_ssn;
-    uint32_t ssn; /* as loaded by the stub (x64: kernel number) */
-    unsigned evidence_count;
+    uint32_t ssn;            /* as loaded by the stub (x64: kernel number) */
+    unsigned evidence_count; /* slots past it are unset */
     dw_evidence evidence[DW_CALLBACK_MAX_EVIDENCE];
     char note[DW_EVIDENCE_DETAIL_MAX]; /* why the thread is unknown, walk problems; "" */
 } dw_thread_callbacks;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -254,6 +255,7 @@ static void fill_level(dw_walker *w, const dw_thread *t, const frame_list *fl, s
                        uint32_t build, dw_callback_level *lv)
 {
     const dw_frame *d = &fl->frames[i];
+    memset(lv, 0, sizeof *lv);
     lv->dispatcher_frame = (unsigned)i;
     lv->dispatcher_address = d->ip;
     char fn[DW_CALLBACK_NAME_MAX];
@@ -385,12 +387,27 @@ static dw_thread_state state_of(const cb_syscall *sc, dispatcher_kind innermost)
     return DW_THREAD_UNKNOWN;
 }
 
+/* Everything but the level and evidence slots, which are written whole as
+ * they are counted in: the result is 9 KiB, mostly those slots, and a report
+ * clears one per thread. */
+static void clear_result(dw_thread_callbacks *r)
+{
+    memset(r, 0, offsetof(dw_thread_callbacks, levels));
+    r->has_dispatcher_frame = 0;
+    r->dispatcher_frame = 0;
+    r->syscall[0] = '\0';
+    r->has_ssn = 0;
+    r->ssn = 0;
+    r->evidence_count = 0;
+    r->note[0] = '\0';
+}
+
 dw_status dw_callback_analyze_frames(dw_walker *w, const dw_thread *t, const dw_frame *frames,
                                      size_t count, dw_thread_callbacks *r)
 {
     if (!w || !r || (!frames && count))
         return DW_ERR_INVALID_ARG;
-    memset(r, 0, sizeof *r);
+    clear_result(r);
     r->thread_id = t ? t->thread_id : 0;
     r->frames_examined = (unsigned)count;
     if (count == 0) {
