@@ -1629,6 +1629,64 @@ START_TEST(backscan_memo_matches_fresh_decoding)
 }
 END_TEST
 
+/* Prepared keys write what dw_json_key writes: first and later keys of an
+ * object, a key moved between levels (made again), names that cannot be
+ * prepared (an escape; too long), both layouts, and past a buffer flush. */
+static char *write_with_keys(int pretty, int prepared)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    char long_name[200];
+    memset(long_name, 'k', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    dw_json_prepared_key keys[4] = {DW_JSON_PREPARED_KEY("frame"), DW_JSON_PREPARED_KEY("a\tb"),
+                                    DW_JSON_PREPARED_KEY(long_name),
+                                    DW_JSON_PREPARED_KEY("nested")};
+    dw_json j;
+    dw_json_init(&j, f, pretty);
+    dw_json_begin_array(&j);
+    for (int round = 0; round < 400; round++) { /* > 8 KiB: flushes in between */
+        dw_json_begin_object(&j);
+        for (int k = 0; k < 4; k++) {
+            if (prepared)
+                dw_json_key_prepared(&j, &keys[k]);
+            else
+                dw_json_key(&j, keys[k].name);
+            if (k == 3) { /* "frame" one level deeper: made again, then back */
+                dw_json_begin_object(&j);
+                if (prepared)
+                    dw_json_key_prepared(&j, &keys[0]);
+                else
+                    dw_json_key(&j, keys[0].name);
+                dw_json_uint(&j, (uint64_t)round);
+                dw_json_end_object(&j);
+            } else {
+                dw_json_uint(&j, (uint64_t)k);
+            }
+        }
+        dw_json_end_object(&j);
+    }
+    dw_json_end_array(&j);
+    dw_json_finish(&j);
+    fclose(f);
+    return out;
+}
+
+START_TEST(json_prepared_keys_match_plain_keys)
+{
+    for (int pretty = 0; pretty <= 1; pretty++) {
+        char *plain = write_with_keys(pretty, 0);
+        char *prepared = write_with_keys(pretty, 1);
+        ck_assert_str_eq(prepared, plain);
+        ck_assert_ptr_nonnull(strstr(plain, pretty ? "\"a\\tb\": 1" : "\"a\\tb\":1"));
+        free(plain);
+        free(prepared);
+    }
+}
+END_TEST
+
 Suite *fastpaths_suite(void)
 {
     Suite *s = suite_create("fastpaths");
@@ -1640,6 +1698,7 @@ Suite *fastpaths_suite(void)
     tcase_add_test(json, json_number_extremes);
     tcase_add_test(json, json_kv_shorthands);
     tcase_add_test(json, json_deep_nesting);
+    tcase_add_test(json, json_prepared_keys_match_plain_keys);
     suite_add_tcase(s, json);
     TCase *memory = tcase_create("memory");
     tcase_add_test(memory, memory_copy_counts_what_it_copied);

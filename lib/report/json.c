@@ -293,6 +293,52 @@ void dw_json_key(dw_json *j, const char *key)
     j->after_key = 1;
 }
 
+/* Make k's text for the writer's current level and layout; 0 when the name
+ * cannot be written plainly (it then goes through dw_json_key each time). */
+static int prepare_key(const dw_json *j, dw_json_prepared_key *k)
+{
+    size_t n = strlen(k->name);
+    size_t indent = j->pretty ? 1 + 2 * (size_t)j->depth : 0;
+    k->depth = j->depth;
+    k->pretty = j->pretty;
+    k->len = 0;
+    if (j->depth <= 0 || j->depth > DW_JSON_MAX_DEPTH || 1 + indent + n + 4 > sizeof k->text)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (needs_escape((unsigned char)k->name[i]))
+            return 0;
+    }
+    char *p = k->text;
+    *p++ = ',';
+    for (size_t i = 0; i < indent; i++)
+        *p++ = i == 0 ? '\n' : ' ';
+    *p++ = '"';
+    memcpy(p, k->name, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    if (j->pretty)
+        *p++ = ' ';
+    k->len = (size_t)(p - k->text);
+    return 1;
+}
+
+void dw_json_key_prepared(dw_json *j, dw_json_prepared_key *k)
+{
+    if ((k->depth != j->depth || k->pretty != j->pretty) && !prepare_key(j, k)) {
+        dw_json_key(j, k->name);
+        return;
+    }
+    if (k->len == 0 || j->after_key) {
+        dw_json_key(j, k->name);
+        return;
+    }
+    int comma = j->need_comma[j->depth - 1];
+    put_bytes(j, k->text + !comma, k->len - !comma);
+    j->need_comma[j->depth - 1] = 1;
+    j->after_key = 1;
+}
+
 void dw_json_string_n(dw_json *j, const char *s, size_t n)
 {
     before_item(j);

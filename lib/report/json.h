@@ -24,12 +24,35 @@ typedef struct dw_json {
     char buf[DW_JSON_BUFFER];
 } dw_json;
 
+/* A key written again and again at one nesting level (the fields of every
+ * frame): its comma, line break, indentation, quoted name and separator are
+ * made once, on first use, and copied after that.  Initialise with
+ * DW_JSON_PREPARED_KEY("name"); one per writer (it records the writer's
+ * layout), never shared between threads. */
+#define DW_JSON_PREPARED_KEY_MAX 112
+typedef struct dw_json_prepared_key {
+    const char *name;
+    int depth;  /* the level the text was made for; 0: none yet */
+    int pretty; /* ... and the layout */
+    size_t len; /* bytes of text, the leading comma included; 0: not preparable */
+    char text[DW_JSON_PREPARED_KEY_MAX];
+} dw_json_prepared_key;
+#define DW_JSON_PREPARED_KEY(n)                                                                    \
+    {                                                                                              \
+        (n), 0, 0, 0,                                                                              \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+
 void dw_json_init(dw_json *j, FILE *out, int pretty);
 void dw_json_begin_object(dw_json *j);
 void dw_json_end_object(dw_json *j);
 void dw_json_begin_array(dw_json *j);
 void dw_json_end_array(dw_json *j);
 void dw_json_key(dw_json *j, const char *key);
+/* The same key as dw_json_key(j, k->name), written from its prepared text. */
+void dw_json_key_prepared(dw_json *j, dw_json_prepared_key *k);
 void dw_json_string(dw_json *j, const char *s); /* NULL writes null */
 void dw_json_string_n(dw_json *j, const char *s, size_t n);
 void dw_json_uint(dw_json *j, uint64_t v);

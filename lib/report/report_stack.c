@@ -31,6 +31,31 @@ typedef struct module_syms {
     unsigned char referenced; /* a reported frame lies in the module */
 } module_syms;
 
+/* The keys of a frame object, made once per report (json.h). */
+typedef struct frame_keys {
+    dw_json_prepared_key frame, trust, trust_reason, offset, module, module_offset, function,
+        function_offset, symbol_source, doubtful_symbol, file, line, missing_symbols, inlines,
+        unloaded_modules;
+} frame_keys;
+
+static const frame_keys frame_keys_init = {
+    DW_JSON_PREPARED_KEY("frame"),
+    DW_JSON_PREPARED_KEY("trust"),
+    DW_JSON_PREPARED_KEY("trust_reason"),
+    DW_JSON_PREPARED_KEY("offset"),
+    DW_JSON_PREPARED_KEY("module"),
+    DW_JSON_PREPARED_KEY("module_offset"),
+    DW_JSON_PREPARED_KEY("function"),
+    DW_JSON_PREPARED_KEY("function_offset"),
+    DW_JSON_PREPARED_KEY("symbol_source"),
+    DW_JSON_PREPARED_KEY("doubtful_symbol"),
+    DW_JSON_PREPARED_KEY("file"),
+    DW_JSON_PREPARED_KEY("line"),
+    DW_JSON_PREPARED_KEY("missing_symbols"),
+    DW_JSON_PREPARED_KEY("inlines"),
+    DW_JSON_PREPARED_KEY("unloaded_modules"),
+};
+
 typedef struct stack_report {
     dw_dump *dump;
     const dw_stack_report_options *opts;
@@ -62,6 +87,7 @@ typedef struct stack_report {
     char kept_stop_reason[128];
     int kept_has_bounds;
     uint64_t kept_low, kept_high;
+    frame_keys keys;
 } stack_report;
 
 /* ---- per-thread analysis hook -------------------------------------------- */
@@ -117,6 +143,7 @@ static dw_status report_open(stack_report *r, dw_dump *dump, const dw_stack_repo
 {
     memset(r, 0, sizeof *r);
     r->kept_index = -1;
+    r->keys = frame_keys_init;
     r->dump = dump;
     r->opts = opts;
     r->symbols = opts->walk ? opts->walk->symbols : NULL;
@@ -552,9 +579,9 @@ static void json_registers(dw_json *j, const dw_context *ctx)
     dw_json_end_object(j);
 }
 
-static void json_inlines(dw_json *j, const dw_frame *f)
+static void json_inlines(dw_json *j, dw_json_prepared_key *key, const dw_frame *f)
 {
-    dw_json_key(j, "inlines");
+    dw_json_key_prepared(j, key);
     if (f->inline_count == 0) {
         dw_json_null(j);
         return;
@@ -573,34 +600,67 @@ static void json_inlines(dw_json *j, const dw_frame *f)
     dw_json_end_array(j);
 }
 
-static void json_frame(dw_json *j, const stack_report *r, const dw_frame *f, int with_registers)
+/* A frame's "key": value pairs through the report's prepared keys. */
+static void pk_addr(dw_json *j, const stack_report *r, dw_json_prepared_key *k, uint64_t v)
 {
+    dw_json_key_prepared(j, k);
+    dw_json_hex_width(j, v, r->addr_digits);
+}
+
+static void pk_string(dw_json *j, dw_json_prepared_key *k, const char *s)
+{
+    dw_json_key_prepared(j, k);
+    dw_json_string(j, s);
+}
+
+static void pk_symstr(dw_json *j, dw_json_prepared_key *k, dw_symstr s)
+{
+    dw_json_key_prepared(j, k);
+    if (s.len)
+        dw_json_string_n(j, s.ptr, s.len);
+    else
+        dw_json_null(j);
+}
+
+static void pk_null(dw_json *j, dw_json_prepared_key *k)
+{
+    dw_json_key_prepared(j, k);
+    dw_json_null(j);
+}
+
+static void json_frame(dw_json *j, stack_report *r, const dw_frame *f, int with_registers)
+{
+    frame_keys *k = &r->keys;
     uint64_t instr = frame_instruction(f);
     dw_json_begin_object(j);
-    dw_json_kv_uint(j, "frame", f->index);
-    dw_json_kv_string(j, "trust", dw_trust_name(f->trust));
-    dw_json_kv_string(j, "trust_reason", f->reason);
-    kv_addr(j, r, "offset", instr);
-    dw_json_kv_string(j, "module", f->module ? f->module->name : NULL);
+    dw_json_key_prepared(j, &k->frame);
+    dw_json_uint(j, f->index);
+    pk_string(j, &k->trust, dw_trust_name(f->trust));
+    pk_string(j, &k->trust_reason, f->reason);
+    pk_addr(j, r, &k->offset, instr);
+    pk_string(j, &k->module, f->module ? f->module->name : NULL);
     if (f->module)
-        kv_addr(j, r, "module_offset", instr - f->module->base);
+        pk_addr(j, r, &k->module_offset, instr - f->module->base);
     else
-        dw_json_kv_null(j, "module_offset");
-    kv_symstr(j, "function", f->function);
+        pk_null(j, &k->module_offset);
+    pk_symstr(j, &k->function, f->function);
     if (f->function.len)
-        kv_addr(j, r, "function_offset", instruction_function_offset(f));
+        pk_addr(j, r, &k->function_offset, instruction_function_offset(f));
     else
-        dw_json_kv_null(j, "function_offset");
-    dw_json_kv_string(j, "symbol_source", symbol_source_name(f->symbol_source));
-    dw_json_kv_bool(j, "doubtful_symbol", f->doubtful_symbol);
-    kv_symstr(j, "file", f->file);
+        pk_null(j, &k->function_offset);
+    pk_string(j, &k->symbol_source, symbol_source_name(f->symbol_source));
+    dw_json_key_prepared(j, &k->doubtful_symbol);
+    dw_json_bool(j, f->doubtful_symbol);
+    pk_symstr(j, &k->file, f->file);
+    dw_json_key_prepared(j, &k->line);
     if (f->file.len)
-        dw_json_kv_uint(j, "line", f->line);
+        dw_json_uint(j, f->line);
     else
-        dw_json_kv_null(j, "line");
-    dw_json_kv_bool(j, "missing_symbols", f->missing_symbols);
-    json_inlines(j, f);
-    dw_json_kv_null(j, "unloaded_modules");
+        dw_json_null(j);
+    dw_json_key_prepared(j, &k->missing_symbols);
+    dw_json_bool(j, f->missing_symbols);
+    json_inlines(j, &k->inlines, f);
+    pk_null(j, &k->unloaded_modules);
     if (with_registers)
         json_registers(j, &f->context);
     dw_json_end_object(j);
