@@ -496,18 +496,26 @@ static void ensure_memory(dw_dump *dump)
         dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
 }
 
-/* Index of the range containing va, or range_count when none does. */
-static size_t range_index(const dw_dump *dump, uint64_t va)
+/* Index of the first range whose base is above va (range_count: none). */
+static size_t first_range_above(const dw_dump *dump, uint64_t va)
 {
     const dw_memory_range *r = dump->ranges;
     size_t lo = 0, hi = dump->range_count;
-    while (lo < hi) { /* first range whose base is above va */
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (r[mid].base <= va)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* Index of the range containing va, or range_count when none does. */
+static size_t range_index(const dw_dump *dump, uint64_t va)
+{
+    const dw_memory_range *r = dump->ranges;
+    size_t lo = first_range_above(dump, va);
     if (lo > 0 && va - r[lo - 1].base < r[lo - 1].size)
         return lo - 1;
     return dump->range_count;
@@ -527,14 +535,7 @@ const uint8_t *dw_memory_stretch_at(dw_dump *dump, uint64_t va, uint64_t *from, 
         return NULL;
     ensure_memory(dump);
     const dw_memory_range *r = dump->ranges;
-    size_t lo = 0, hi = dump->range_count;
-    while (lo < hi) { /* first range whose base is above va */
-        size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].base <= va)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = first_range_above(dump, va);
     if (lo > 0 && va - r[lo - 1].base < r[lo - 1].size) {
         *from = r[lo - 1].base;
         *to = range_end(&r[lo - 1]);

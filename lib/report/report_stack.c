@@ -31,6 +31,14 @@ typedef struct module_syms {
     unsigned char referenced; /* a reported frame lies in the module */
 } module_syms;
 
+/* What a thread's walk left besides its frames. */
+typedef struct walk_outcome {
+    size_t frame_count;
+    char stop_reason[128];
+    int has_bounds; /* the walk's stack bounds are known */
+    uint64_t stack_low, stack_high;
+} walk_outcome;
+
 /* The keys of a frame object, made once per report (json.h). */
 typedef struct frame_keys {
     dw_json_prepared_key frame, trust, trust_reason, offset, module, module_offset, function,
@@ -70,10 +78,7 @@ typedef struct stack_report {
     const dw_module **by_base; /* modules sorted by base, for the text listing */
     dw_frame *frames;          /* frame_cap + 1 slots: one more tells "truncated" */
     size_t frame_cap;
-    size_t frame_count; /* frames of the thread walked last */
-    char stop_reason[128];
-    int has_bounds; /* the walk's stack bounds are known */
-    uint64_t stack_low, stack_high;
+    walk_outcome walk;       /* of the thread walked last, besides its frames */
     int addr_digits;         /* hex digits of an address: 8 or 16 */
     const dw_exception *exc; /* NULL without an Exception stream */
     int has_dump_thread;
@@ -83,10 +88,7 @@ typedef struct stack_report {
      * (a third of the work on a dump whose crash is deep). */
     long kept_index; /* -1: none */
     dw_frame *kept_frames;
-    size_t kept_count;
-    char kept_stop_reason[128];
-    int kept_has_bounds;
-    uint64_t kept_low, kept_high;
+    walk_outcome kept;
     frame_keys keys;
 } stack_report;
 
@@ -100,7 +102,8 @@ static const char *thread_tag(stack_report *r, const dw_thread *thread, dw_threa
                               char *buf, size_t size)
 {
     /* Running and unknown threads have nothing to add to their frames. */
-    if (dw_callback_analyze_frames(r->walker, thread, r->frames, r->frame_count, cb) != DW_OK ||
+    if (dw_callback_analyze_frames(r->walker, thread, r->frames, r->walk.frame_count, cb) !=
+            DW_OK ||
         cb->state == DW_THREAD_UNKNOWN || cb->state == DW_THREAD_RUNNING)
         return NULL;
     return dw_thread_callbacks_tag(cb, buf, size);
@@ -210,30 +213,31 @@ static int skip_walk(const stack_report *r, const dw_thread *t)
 
 static void walk_thread(stack_report *r, const dw_thread *t)
 {
-    r->frame_count = 0;
-    r->stop_reason[0] = '\0';
-    r->has_bounds = 0;
+    r->walk.frame_count = 0;
+    r->walk.stop_reason[0] = '\0';
+    r->walk.has_bounds = 0;
     if (skip_walk(r, t)) {
-        snprintf(r->stop_reason, sizeof r->stop_reason,
+        snprintf(r->walk.stop_reason, sizeof r->walk.stop_reason,
                  "not walked: the Breakpad client's dump-writing thread");
         return;
     }
     if (dw_walker_start(r->walker, t) == DW_OK) {
-        r->has_bounds = dw_walker_stack_bounds(r->walker, &r->stack_low, &r->stack_high) == DW_OK;
-        while (r->frame_count <= r->frame_cap &&
-               dw_walker_next(r->walker, &r->frames[r->frame_count]) == DW_OK)
-            r->frame_count++;
+        r->walk.has_bounds =
+            dw_walker_stack_bounds(r->walker, &r->walk.stack_low, &r->walk.stack_high) == DW_OK;
+        while (r->walk.frame_count <= r->frame_cap &&
+               dw_walker_next(r->walker, &r->frames[r->walk.frame_count]) == DW_OK)
+            r->walk.frame_count++;
     }
-    if (r->frame_count > r->frame_cap) {
-        r->frame_count = r->frame_cap;
-        snprintf(r->stop_reason, sizeof r->stop_reason,
+    if (r->walk.frame_count > r->frame_cap) {
+        r->walk.frame_count = r->frame_cap;
+        snprintf(r->walk.stop_reason, sizeof r->walk.stop_reason,
                  "more than %zu frames; the report shows the first %zu", r->frame_cap,
                  r->frame_cap);
     } else {
         const char *why = dw_walker_stop_reason(r->walker);
-        snprintf(r->stop_reason, sizeof r->stop_reason, "%s", why[0] ? why : "unknown");
+        snprintf(r->walk.stop_reason, sizeof r->walk.stop_reason, "%s", why[0] ? why : "unknown");
     }
-    for (size_t i = 0; i < r->frame_count; i++) {
+    for (size_t i = 0; i < r->walk.frame_count; i++) {
         long mi = module_index(r, r->frames[i].module);
         if (mi >= 0)
             r->msyms[mi].referenced = 1;
@@ -246,15 +250,12 @@ static void keep_walk(stack_report *r, size_t index)
 {
     free(r->kept_frames);
     r->kept_index = -1;
-    r->kept_frames = malloc((r->frame_count ? r->frame_count : 1) * sizeof *r->frames);
+    size_t n = r->walk.frame_count;
+    r->kept_frames = malloc((n ? n : 1) * sizeof *r->frames);
     if (!r->kept_frames)
         return;
-    memcpy(r->kept_frames, r->frames, r->frame_count * sizeof *r->frames);
-    r->kept_count = r->frame_count;
-    memcpy(r->kept_stop_reason, r->stop_reason, sizeof r->stop_reason);
-    r->kept_has_bounds = r->has_bounds;
-    r->kept_low = r->stack_low;
-    r->kept_high = r->stack_high;
+    memcpy(r->kept_frames, r->frames, n * sizeof *r->frames);
+    r->kept = r->walk;
     r->kept_index = (long)index;
 }
 
@@ -265,12 +266,8 @@ static void walk_thread_at(stack_report *r, size_t index)
         walk_thread(r, &r->threads[index]);
         return;
     }
-    memcpy(r->frames, r->kept_frames, r->kept_count * sizeof *r->frames);
-    r->frame_count = r->kept_count;
-    memcpy(r->stop_reason, r->kept_stop_reason, sizeof r->stop_reason);
-    r->has_bounds = r->kept_has_bounds;
-    r->stack_low = r->kept_low;
-    r->stack_high = r->kept_high;
+    memcpy(r->frames, r->kept_frames, r->kept.frame_count * sizeof *r->frames);
+    r->walk = r->kept;
 }
 
 /* A caller's IP is a return address: the call instruction is the byte
@@ -439,9 +436,9 @@ static void text_thread(FILE *out, stack_report *r, size_t index)
     if (tag)
         fprintf(out, "    Analysis: %s\n", tag);
     unsigned number = 0;
-    for (size_t i = 0; i < r->frame_count; i++)
+    for (size_t i = 0; i < r->walk.frame_count; i++)
         text_frame(out, r, &r->frames[i], &number);
-    fprintf(out, "    Walk stopped: %s\n\n", r->stop_reason);
+    fprintf(out, "    Walk stopped: %s\n\n", r->walk.stop_reason);
 }
 
 static void text_header(FILE *out, const stack_report *r)
@@ -680,18 +677,18 @@ static void json_thread(dw_json *j, stack_report *r, size_t index, int as_crashi
     dw_json_kv_uint(j, "thread_id", t->thread_id);
     dw_json_kv_string(j, "thread_name", t->name);
     dw_json_kv_null(j, "last_error_value");
-    dw_json_kv_uint(j, "frame_count", r->frame_count);
+    dw_json_kv_uint(j, "frame_count", r->walk.frame_count);
     dw_json_key(j, "frames");
     dw_json_begin_array(j);
-    for (size_t i = 0; i < r->frame_count; i++)
+    for (size_t i = 0; i < r->walk.frame_count; i++)
         json_frame(j, r, &r->frames[i], as_crashing && i == 0);
     dw_json_end_array(j);
-    dw_json_kv_string(j, "stop_reason", r->stop_reason);
+    dw_json_kv_string(j, "stop_reason", r->walk.stop_reason);
     dw_json_key(j, "stack_bounds");
-    if (r->has_bounds) {
+    if (r->walk.has_bounds) {
         dw_json_begin_object(j);
-        kv_addr(j, r, "low", r->stack_low);
-        kv_addr(j, r, "high", r->stack_high);
+        kv_addr(j, r, "low", r->walk.stack_low);
+        kv_addr(j, r, "high", r->walk.stack_high);
         dw_json_end_object(j);
     } else {
         dw_json_null(j);
