@@ -27,22 +27,6 @@
 #include "unwind/insn.h"
 #include "unwind/prologue.h"
 
-/* xorshift64*: a fixed sequence per seed, so a failure can be replayed. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
-static uint32_t below(uint64_t *state, uint32_t n)
-{
-    return (uint32_t)(next_random(state) % n);
-}
-
 /* ======================================================================
  * JSON writer
  * ====================================================================== */
@@ -401,29 +385,31 @@ END_TEST
 static void random_value(json_pair *p, uint64_t *rng)
 {
     char s[48];
-    switch (below(rng, 8)) {
+    switch (dw_test_below(rng, 8)) {
     case 0:
     case 1: {
-        size_t n = below(rng, sizeof s);
+        size_t n = dw_test_below(rng, sizeof s);
         for (size_t i = 0; i < n; i++)
-            s[i] = below(rng, 10) == 0 ? (char)below(rng, 0x20) : (char)('A' + below(rng, 58));
+            s[i] = dw_test_below(rng, 10) == 0 ? (char)dw_test_below(rng, 0x20)
+                                               : (char)('A' + dw_test_below(rng, 58));
         pair_string(p, s, n);
         break;
     }
     case 2:
-        pair_int(p, (int64_t)next_random(rng) >> below(rng, 64));
+        pair_int(p, (int64_t)dw_test_random(rng) >> dw_test_below(rng, 64));
         break;
     case 3:
-        pair_uint(p, next_random(rng) >> below(rng, 64));
+        pair_uint(p, dw_test_random(rng) >> dw_test_below(rng, 64));
         break;
     case 4:
-        pair_hex(p, next_random(rng) >> below(rng, 64));
+        pair_hex(p, dw_test_random(rng) >> dw_test_below(rng, 64));
         break;
     case 5:
-        pair_hex_width(p, next_random(rng) >> below(rng, 64), (int)below(rng, 20));
+        pair_hex_width(p, dw_test_random(rng) >> dw_test_below(rng, 64),
+                       (int)dw_test_below(rng, 20));
         break;
     case 6: {
-        int b = (int)below(rng, 2);
+        int b = (int)dw_test_below(rng, 2);
         dw_json_bool(&p->j, b);
         ref_value(&p->ref, b ? "true" : "false");
         break;
@@ -446,10 +432,10 @@ static void random_items(json_pair *p, uint64_t *rng, int depth, int object, uns
             snprintf(key, sizeof key, "k%u%s", i, i % 7 ? "" : "\t\"");
             pair_key(p, key);
         }
-        if (depth < 5 && below(rng, 12) == 0) {
-            int child = (int)below(rng, 2);
+        if (depth < 5 && dw_test_below(rng, 12) == 0) {
+            int child = (int)dw_test_below(rng, 2);
             pair_open(p, child);
-            random_items(p, rng, depth + 1, child, below(rng, 6));
+            random_items(p, rng, depth + 1, child, dw_test_below(rng, 6));
             pair_close(p, child);
         } else {
             random_value(p, rng);
@@ -961,21 +947,23 @@ START_TEST(memory_unsorted_disjoint_ranges)
         uint32_t size[COUNT];
         uint64_t at = 0x400000;
         for (int i = 0; i < COUNT; i++) {
-            at += below(&rng, 3) == 0 ? 0 : 0x10 + below(&rng, 0x300); /* a third touch */
+            at += dw_test_below(&rng, 3) == 0
+                      ? 0
+                      : 0x10 + dw_test_below(&rng, 0x300); /* a third touch */
             base[i] = at;
-            size[i] = 1 + below(&rng, 0x200);
+            size[i] = 1 + dw_test_below(&rng, 0x200);
             at += size[i];
         }
         int order[COUNT + REPEATS];
         for (int i = 0; i < COUNT; i++)
             order[i] = i;
         for (int i = COUNT - 1; i > 0; i--) {
-            int k = (int)below(&rng, (uint32_t)i + 1), t = order[i];
+            int k = (int)dw_test_below(&rng, (uint32_t)i + 1), t = order[i];
             order[i] = order[k];
             order[k] = t;
         }
         for (int i = 0; i < REPEATS; i++)
-            order[COUNT + i] = order[below(&rng, COUNT)]; /* listed again, later */
+            order[COUNT + i] = order[dw_test_below(&rng, COUNT)]; /* listed again, later */
         static uint8_t bytes[COUNT + REPEATS][0x200];
         mdw *w = mdw_new();
         mdw_use_memory64(w, mem64);
@@ -1468,7 +1456,7 @@ END_TEST
 static uint8_t plain_byte(uint64_t *rng)
 {
     for (;;) {
-        uint8_t b = (uint8_t)next_random(rng);
+        uint8_t b = (uint8_t)dw_test_random(rng);
         if (b != 0xcc && b != 0xc3 && b != 0xc2 && b != 0xe9 && b != 0x90)
             return b;
     }
@@ -1485,11 +1473,11 @@ static size_t random_insn(uint8_t *p, uint64_t *rng)
         {0x85, 0xc0},             /* test eax,eax */
     };
     static const size_t fixed_len[] = {3, 4, 2, 2};
-    uint8_t imm8 = (uint8_t)(8 * (1 + below(rng, 15)));
-    switch (below(rng, 32)) {
+    uint8_t imm8 = (uint8_t)(8 * (1 + dw_test_below(rng, 15)));
+    switch (dw_test_below(rng, 32)) {
     case 0: /* now and then an int3, prefixed: never two 0xcc bytes in a row */
-        if (below(rng, 3) == 0) {
-            p[0] = below(rng, 2) ? 0x66 : 0xf3;
+        if (dw_test_below(rng, 3) == 0) {
+            p[0] = dw_test_below(rng, 2) ? 0x66 : 0xf3;
             p[1] = 0xcc;
             return 2;
         }
@@ -1499,15 +1487,15 @@ static size_t random_insn(uint8_t *p, uint64_t *rng)
     case 2:
     case 3:
     case 4:
-        p[0] = (uint8_t)(0x50 + below(rng, 8)); /* push */
+        p[0] = (uint8_t)(0x50 + dw_test_below(rng, 8)); /* push */
         return 1;
     case 5:
     case 6:
-        p[0] = (uint8_t)(0x58 + below(rng, 8)); /* pop */
+        p[0] = (uint8_t)(0x58 + dw_test_below(rng, 8)); /* pop */
         return 1;
     case 7:
     case 8:
-        p[0] = 0x41, p[1] = (uint8_t)(0x54 + below(rng, 4)); /* push r12..r15 */
+        p[0] = 0x41, p[1] = (uint8_t)(0x54 + dw_test_below(rng, 4)); /* push r12..r15 */
         return 2;
     case 9:
     case 10:
@@ -1544,7 +1532,7 @@ static size_t random_insn(uint8_t *p, uint64_t *rng)
         p[0] = 0x74, p[1] = plain_byte(rng); /* je rel8 */
         return 2;
     default: {
-        size_t k = below(rng, 4);
+        size_t k = dw_test_below(rng, 4);
         memcpy(p, fixed[k], fixed_len[k]);
         return fixed_len[k];
     }

@@ -25,22 +25,6 @@ typedef struct case_range {
     uint8_t *data;
 } case_range;
 
-/* xorshift64*: a fixed sequence per seed, so a failure names its seed. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
-static uint32_t below(uint64_t *state, uint32_t n)
-{
-    return (uint32_t)(next_random(state) % n);
-}
-
 /* `count` ranges inside [WINDOW_BASE, WINDOW_BASE + window).  Bases are
  * drawn in `streams` ascending sequences taken in turns of a few ranges
  * (1 stream: sorted), with now and then a duplicate or a range nested in the
@@ -51,8 +35,8 @@ static case_range *make_ranges(uint64_t seed, size_t count, uint32_t window, uns
     case_range *r = calloc(count, sizeof *r);
     uint64_t cursor[8] = {0};
     for (size_t i = 0; i < count; i++) {
-        unsigned s = (unsigned)((i / (1 + below(&st, 4))) % streams);
-        uint32_t kind = below(&st, 10);
+        unsigned s = (unsigned)((i / (1 + dw_test_below(&st, 4))) % streams);
+        uint32_t kind = dw_test_below(&st, 10);
         if (i > 0 && kind == 0) {
             r[i].base = r[i - 1].base; /* a duplicate, listed again */
             r[i].size = r[i - 1].size;
@@ -60,18 +44,18 @@ static case_range *make_ranges(uint64_t seed, size_t count, uint32_t window, uns
             r[i].base = r[i - 1].base + 1; /* nested in the previous one */
             r[i].size = r[i - 1].size - 2;
         } else if (streams == 1 || kind == 2) {
-            r[i].base = WINDOW_BASE + below(&st, window - 64);
-            r[i].size = 1 + below(&st, 64);
+            r[i].base = WINDOW_BASE + dw_test_below(&st, window - 64);
+            r[i].size = 1 + dw_test_below(&st, 64);
         } else {
-            cursor[s] = (cursor[s] + below(&st, 48)) % (window - 64);
+            cursor[s] = (cursor[s] + dw_test_below(&st, 48)) % (window - 64);
             r[i].base = WINDOW_BASE + cursor[s];
-            r[i].size = 1 + below(&st, 40);
+            r[i].size = 1 + dw_test_below(&st, 40);
         }
         if (streams == 1 && kind > 2)
             r[i].base = WINDOW_BASE + (uint64_t)i * (window - 64) / count; /* ascending */
         r[i].data = malloc(r[i].size);
         for (uint32_t k = 0; k < r[i].size; k++)
-            r[i].data[k] = (uint8_t)next_random(&st);
+            r[i].data[k] = (uint8_t)dw_test_random(&st);
     }
     return r;
 }

@@ -115,3 +115,18 @@ int dw_test_has_issue(dw_dump *d, uint32_t stream_type, const char *needle)
     }
     return 0;
 }
+
+uint64_t dw_test_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+uint32_t dw_test_below(uint64_t *state, uint32_t n)
+{
+    return (uint32_t)(dw_test_random(state) % n);
+}

@@ -22,6 +22,11 @@ const char *dw_test_fixture_path(const char *rel);
 const char *dw_test_fixture_dump(void);
 /* Read a whole file into a malloc'd buffer; NULL on failure. */
 uint8_t *dw_test_read_file(const char *path, size_t *size);
+
+/* xorshift64*: a fixed sequence per seed, so a failing generated case can be
+ * replayed from the seed it names; below() is one value in [0, n). */
+uint64_t dw_test_random(uint64_t *state);
+uint32_t dw_test_below(uint64_t *state, uint32_t n);
 /* A fresh temporary directory for this test process (created once). */
 const char *dw_test_tmpdir(void);
 
