@@ -102,18 +102,15 @@ const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, 
     return c->exports.count ? &c->exports : NULL;
 }
 
-#define CODE_PAGE_SHIFT 12
-
-int dw_walker_page_may_have_code(dw_walker *w, uint64_t address)
+/* dw_walker_page_may_have_code's answer for a page not in the cache yet. */
+int dw_walker_page_verdict(dw_walker *w, uint64_t address)
 {
-    if (w->dump->backend)
-        return 1; /* cores read text from mapped files */
-    uint64_t page = address >> CODE_PAGE_SHIFT;
+    if (w->all_code_readable)
+        return 1;
+    uint64_t page = address >> DW_WALKER_CODE_PAGE_SHIFT;
     struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
-    if (e->verdict && e->page == page)
-        return e->verdict == 2;
-    uint64_t lo = page << CODE_PAGE_SHIFT;
-    uint64_t hi = lo + ((uint64_t)1 << CODE_PAGE_SHIFT);
+    uint64_t lo = page << DW_WALKER_CODE_PAGE_SHIFT;
+    uint64_t hi = lo + ((uint64_t)1 << DW_WALKER_CODE_PAGE_SHIFT);
     hi = hi > lo ? hi : UINT64_MAX; /* the top page */
     lo = lo > DW_CALL_MAX_LENGTH ? lo - DW_CALL_MAX_LENGTH : 0;
     uint64_t from, to;

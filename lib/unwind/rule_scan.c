@@ -118,6 +118,8 @@ static verdict judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t
 /* The end of a known barren run holding `slot`, or `slot` itself. */
 static uint64_t skip_barren(const dw_walker *w, uint64_t slot)
 {
+    if (slot >= w->barren_top)
+        return slot;
     for (unsigned hops = 0; hops < DW_WALKER_BARREN_RUNS; hops++) {
         uint64_t next = slot;
         for (unsigned i = 0; i < DW_WALKER_BARREN_RUNS; i++) {
@@ -138,6 +140,9 @@ static void remember_barren(dw_walker *w, uint64_t from, uint64_t to)
     w->barren[w->barren_next].from = from;
     w->barren[w->barren_next].to = to;
     w->barren_next = (w->barren_next + 1) % DW_WALKER_BARREN_RUNS;
+    w->barren_top = 0;
+    for (unsigned i = 0; i < DW_WALKER_BARREN_RUNS; i++)
+        w->barren_top = w->barren[i].to > w->barren_top ? w->barren[i].to : w->barren_top;
 }
 
 /* Judges the `words` stack words from `start` up, keeping the best

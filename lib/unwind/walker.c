@@ -172,6 +172,7 @@ dw_status dw_walker_new(dw_dump *dump, const dw_walk_options *opts, dw_walker **
     if (!w->opts.max_scan_words)
         w->opts.max_scan_words = DEFAULT_SCAN_WORDS;
     dw_arena_init(&w->arena);
+    w->all_code_readable = dump->backend != NULL;
     if (dw_dump_modules(dump, &w->modules, &w->module_count) != DW_OK && !w->modules)
         w->module_count = 0;
     w->mcache =
@@ -226,6 +227,7 @@ dw_status dw_walker_start_context(dw_walker *w, const dw_context *ctx, uint64_t 
     w->stack_lo = stack_lo < sp ? stack_lo : sp;
     w->stack_hi = stack_hi;
     memset(w->barren, 0, sizeof w->barren); /* they describe the last thread's stack */
+    w->barren_top = 0;
     return DW_OK;
 }
 

@@ -42,6 +42,7 @@ typedef struct dw_module_cache {
 
 #define DW_WALKER_RECENT_MODULES 4
 #define DW_WALKER_CODE_PAGES 256
+#define DW_WALKER_CODE_PAGE_SHIFT 12
 #define DW_WALKER_BARREN_RUNS 4
 
 /* A stretch of the address space from dw_memory_stretch_at: captured bytes
@@ -88,6 +89,8 @@ struct dw_walker {
         uint64_t from, to;
     } barren[DW_WALKER_BARREN_RUNS];
     unsigned barren_next;
+    uint64_t barren_top;    /* the highest end among them: no run holds a slot above */
+    int all_code_readable;  /* cores read text from mapped files: no page verdicts */
     dw_image_store *images; /* NULL without --images */
     dw_disasm dis32, dis64;
     int dis32_ok, dis64_ok; /* 0 not opened yet, 1 open, -1 capstone refused */
@@ -175,7 +178,17 @@ int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache 
  * per page: stack scanning asks for thousands of words, and a dump without
  * module code answers no for nearly all of them.  Always 1 for cores, which
  * read text from mapped files. */
-int dw_walker_page_may_have_code(dw_walker *w, uint64_t address);
+int dw_walker_page_verdict(dw_walker *w, uint64_t address);
+static inline int dw_walker_page_may_have_code(dw_walker *w, uint64_t address)
+{
+    uint64_t page = address >> DW_WALKER_CODE_PAGE_SHIFT;
+    const struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
+    if (w->all_code_readable)
+        return 1;
+    if (e->verdict && e->page == page) /* inline: a scan asks for every word */
+        return e->verdict == 2;
+    return dw_walker_page_verdict(w, address);
+}
 /* Code bytes: dump memory first, else the module's image file.  Returns the
  * number of contiguous bytes read from va. */
 size_t dw_walker_read_code(dw_walker *w, uint64_t va, void *buf, size_t len);
