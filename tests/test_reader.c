@@ -1,6 +1,7 @@
 /* The bounds-checked reader and the arena: the base every parser stands on. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/arena.h"
@@ -92,6 +93,25 @@ START_TEST(concat3_joins_and_cuts_to_fit)
 }
 END_TEST
 
+/* dw_put_hex against printf's %X / %x with and without padding. */
+START_TEST(put_hex_pads_and_picks_case)
+{
+    const uint64_t values[] = {0, 1, 0xf, 0xabc, 0xdeadbeef, UINT64_MAX};
+    const int widths[] = {0, 1, 2, 8, 16, 20};
+    for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+        for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+            for (int upper = 0; upper <= 1; upper++) {
+                char got[80], want[80];
+                *dw_put_hex(got, values[v], widths[w], upper) = '\0';
+                snprintf(want, sizeof want, upper ? "%0*llX" : "%0*llx", widths[w],
+                         (unsigned long long)values[v]);
+                ck_assert_str_eq(got, want);
+            }
+        }
+    }
+}
+END_TEST
+
 Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -102,6 +122,7 @@ Suite *reader_suite(void)
     tcase_add_test(tc, utf16_decodes_surrogates_and_stops_at_nul);
     tcase_add_test(tc, arena_handles_large_and_small);
     tcase_add_test(tc, concat3_joins_and_cuts_to_fit);
+    tcase_add_test(tc, put_hex_pads_and_picks_case);
     suite_add_tcase(s, tc);
     return s;
 }

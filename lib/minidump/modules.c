@@ -38,39 +38,17 @@ static const char *cv_name(dw_dump *dump, const uint8_t *p, size_t len)
     return dw_arena_strndup(&dump->arena, (const char *)p, nul ? (size_t)(nul - p) : len);
 }
 
-static const char upper_digits[] = "0123456789ABCDEF";
-static const char lower_digits[] = "0123456789abcdef";
-
-/* v in hex at p, most significant digit first: `digits` of them, zero
- * padded, or as many as v needs when `digits` is 0 (at most 16).  Returns
- * the end.  Ids are made for every module of a dump; snprintf cost 4,000
- * instructions per id, a tenth of a whole walk of a 200-module dump. */
-static char *put_hex(char *p, uint64_t v, int digits, const char *alphabet)
-{
-    char tmp[16];
-    int n = 0;
-    do {
-        tmp[n++] = alphabet[v & 15];
-        v >>= 4;
-    } while (v && n < 16);
-    while (n < digits && n < 16)
-        tmp[n++] = '0';
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* A 16-byte GUID as Breakpad formats it: Data1/2/3 are little-endian fields,
  * upper case, then the age in lower case without padding. */
 static const char *guid_age_id(dw_dump *dump, const uint8_t *g, uint32_t age)
 {
     char id[32 + 8 + 1];
-    char *p = put_hex(id, dw_le32(g), 8, upper_digits);
-    p = put_hex(p, dw_le16(g + 4), 4, upper_digits);
-    p = put_hex(p, dw_le16(g + 6), 4, upper_digits);
+    char *p = dw_put_hex(id, dw_le32(g), 8, 1);
+    p = dw_put_hex(p, dw_le16(g + 4), 4, 1);
+    p = dw_put_hex(p, dw_le16(g + 6), 4, 1);
     for (int i = 8; i < GUID_SIZE; i++)
-        p = put_hex(p, g[i], 2, upper_digits);
-    p = put_hex(p, age, 0, lower_digits);
+        p = dw_put_hex(p, g[i], 2, 1);
+    p = dw_put_hex(p, age, 0, 0);
     return dw_arena_strndup(&dump->arena, id, (size_t)(p - id));
 }
 
@@ -79,21 +57,18 @@ static const char *guid_age_id(dw_dump *dump, const uint8_t *g, uint32_t age)
 static const char *hex32_then_lower(dw_dump *dump, uint32_t first, uint64_t second)
 {
     char id[8 + 16 + 1];
-    char *p = put_hex(id, first, 8, upper_digits);
-    p = put_hex(p, second, 0, lower_digits);
+    char *p = dw_put_hex(id, first, 8, 1);
+    p = dw_put_hex(p, second, 0, 0);
     return dw_arena_strndup(&dump->arena, id, (size_t)(p - id));
 }
 
 static const char *lower_hex(dw_dump *dump, const uint8_t *p, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     char *out = dw_arena_alloc(&dump->arena, len * 2 + 1);
     if (!out)
         return "";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 0xf];
-    }
+    for (size_t i = 0; i < len; i++)
+        dw_put_hex(out + 2 * i, p[i], 2, 0);
     out[len * 2] = '\0';
     return out;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/reader.h"
+#include "util/text.h"
 
 void dw_json_init(dw_json *j, FILE *out, int pretty)
 {
@@ -46,10 +47,11 @@ static void put_str(dw_json *j, const char *s)
     put_bytes(j, s, strlen(s));
 }
 
-static const char hex_digits[] = "0123456789abcdef";
+/* A line break and the indentation of up to 32 levels, for copying from. */
+static const char spaces[] = "\n                                                                ";
 
-/* Buffer room put_plain_key asks for beyond the indentation; a longer key
- * takes the general path when it reaches the buffer's end. */
+/* Buffer room put_plain_key makes beyond the deepest indentation; a key too
+ * long for it takes the general path. */
 #define PLAIN_KEY_ROOM 128
 /* Bytes of the buffer readable past a copied string (copied_needs_escape). */
 #define SCAN_SLACK 8
@@ -68,23 +70,13 @@ static void put_uint(dw_json *j, uint64_t v)
 /* "0x" and at least `width` lower-case hex digits (width 0 or 1: no padding). */
 static void put_hex(dw_json *j, uint64_t v, int width)
 {
-    char tmp[2 + 64];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - ++n] = hex_digits[v & 15];
-        v >>= 4;
-    } while (v);
-    while ((int)n < width && n < 64)
-        tmp[sizeof tmp - ++n] = '0';
-    tmp[sizeof tmp - ++n] = 'x';
-    tmp[sizeof tmp - ++n] = '0';
-    put_bytes(j, tmp + sizeof tmp - n, n);
+    char tmp[2 + 64] = {'0', 'x'};
+    char *end = dw_put_hex(tmp + 2, v, width, 0);
+    put_bytes(j, tmp, (size_t)(end - tmp));
 }
 
 static void newline_indent(dw_json *j)
 {
-    static const char spaces[] =
-        "\n                                                                ";
     if (!j->pretty)
         return;
     size_t n = 1 + 2 * (size_t)(j->depth > 0 ? j->depth : 0);
@@ -184,7 +176,8 @@ static void write_escaped_tail(dw_json *j, const char *s, size_t n)
             put_bytes(j, "\\t", 2);
             break;
         default: {
-            char u[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 15]};
+            char u[6] = {'\\', 'u', '0', '0'};
+            dw_put_hex(u + 4, c, 2, 0);
             put_bytes(j, u, sizeof u);
         }
         }
@@ -246,39 +239,50 @@ static void write_escaped(dw_json *j, const char *s, size_t n)
     write_escaped_tail(j, s, n);
 }
 
-/* Keys are short and plain (no character to escape): the comma, line break,
- * indentation, key and separator go into the buffer in one pass over the
- * key.  Returns 0, having written nothing, when the general path must write
- * it (a character to escape, a key that does not fit, or no open object). */
-static int put_plain_key(dw_json *j, const char *key)
+/* A key's text after its comma: line break and indentation (pretty),
+ * quoted name, separator; written to dst, which has `room` bytes.  Returns
+ * its length; 0 when the name needs escaping, the level is out of range or
+ * it does not fit (the general path then writes the key). */
+static size_t key_text(const dw_json *j, const char *name, char *dst, size_t room)
 {
-    static const char spaces[] =
-        "\n                                                                ";
-    int depth = j->depth;
-    size_t indent = j->pretty ? 1 + 2 * (size_t)depth : 0;
-    if (j->after_key || depth <= 0 || depth > DW_JSON_MAX_DEPTH || indent >= sizeof spaces)
+    size_t indent = j->pretty ? 1 + 2 * (size_t)j->depth : 0;
+    size_t n = strlen(name);
+    if (j->depth <= 0 || j->depth > DW_JSON_MAX_DEPTH || indent >= sizeof spaces ||
+        indent + n + 4 + SCAN_SLACK > room)
         return 0;
-    size_t n = strlen(key);
-    if (n + 5 + SCAN_SLACK > PLAIN_KEY_ROOM) /* comma, quotes, separator, slack */
-        return 0;
-    if (sizeof j->buf - j->used < PLAIN_KEY_ROOM + indent)
-        flush(j);
-    char *start = j->buf + j->used, *p = start;
-    if (j->need_comma[depth - 1])
-        *p++ = ',';
+    char *p = dst;
     memcpy(p, spaces, indent);
     p += indent;
     *p++ = '"';
-    memcpy(p, key, n);
+    memcpy(p, name, n);
     if (copied_needs_escape(p, n))
-        return 0; /* nothing counted as written: j->used is unchanged */
+        return 0;
     p += n;
     *p++ = '"';
     *p++ = ':';
     if (j->pretty)
         *p++ = ' ';
-    j->need_comma[depth - 1] = 1;
-    j->used += (size_t)(p - start);
+    return (size_t)(p - dst);
+}
+
+/* Keys are short and plain: the comma and the key text go into the buffer
+ * in one step.  Returns 0, having written nothing, when the general path
+ * must write the key. */
+static int put_plain_key(dw_json *j, const char *key)
+{
+    if (j->after_key || j->depth <= 0 || j->depth > DW_JSON_MAX_DEPTH)
+        return 0;
+    if (sizeof j->buf - j->used < sizeof spaces + PLAIN_KEY_ROOM)
+        flush(j);
+    int comma = j->need_comma[j->depth - 1];
+    size_t room = sizeof j->buf - j->used - (size_t)comma;
+    size_t len = key_text(j, key, j->buf + j->used + comma, room);
+    if (len == 0)
+        return 0; /* nothing counted as written: j->used is unchanged */
+    if (comma)
+        j->buf[j->used] = ',';
+    j->used += (size_t)comma + len;
+    j->need_comma[j->depth - 1] = 1;
     j->after_key = 1;
     return 1;
 }
@@ -293,42 +297,22 @@ void dw_json_key(dw_json *j, const char *key)
     j->after_key = 1;
 }
 
-/* Make k's text for the writer's current level and layout; 0 when the name
- * cannot be written plainly (it then goes through dw_json_key each time). */
-static int prepare_key(const dw_json *j, dw_json_prepared_key *k)
+/* Make k's text for the writer's current level and layout, its comma
+ * first; k->len 0 when it cannot be made (the key then goes through
+ * dw_json_key each time). */
+static void prepare_key(const dw_json *j, dw_json_prepared_key *k)
 {
-    size_t n = strlen(k->name);
-    size_t indent = j->pretty ? 1 + 2 * (size_t)j->depth : 0;
     k->depth = j->depth;
     k->pretty = j->pretty;
-    k->len = 0;
-    if (j->depth <= 0 || j->depth > DW_JSON_MAX_DEPTH || 1 + indent + n + 4 > sizeof k->text)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (needs_escape((unsigned char)k->name[i]))
-            return 0;
-    }
-    char *p = k->text;
-    *p++ = ',';
-    for (size_t i = 0; i < indent; i++)
-        *p++ = i == 0 ? '\n' : ' ';
-    *p++ = '"';
-    memcpy(p, k->name, n);
-    p += n;
-    *p++ = '"';
-    *p++ = ':';
-    if (j->pretty)
-        *p++ = ' ';
-    k->len = (size_t)(p - k->text);
-    return 1;
+    k->text[0] = ',';
+    size_t len = key_text(j, k->name, k->text + 1, sizeof k->text - 1);
+    k->len = len ? 1 + len : 0;
 }
 
 void dw_json_key_prepared(dw_json *j, dw_json_prepared_key *k)
 {
-    if ((k->depth != j->depth || k->pretty != j->pretty) && !prepare_key(j, k)) {
-        dw_json_key(j, k->name);
-        return;
-    }
+    if (k->depth != j->depth || k->pretty != j->pretty)
+        prepare_key(j, k);
     if (k->len == 0 || j->after_key) {
         dw_json_key(j, k->name);
         return;

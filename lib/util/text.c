@@ -73,6 +73,22 @@ char *dw_concat3(char *dst, size_t size, const char *a, const char *b, const cha
     return dst;
 }
 
+char *dw_put_hex(char *out, uint64_t v, int min_digits, int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[64];
+    int n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n < min_digits && n < (int)sizeof tmp)
+        tmp[n++] = '0';
+    while (n)
+        *out++ = tmp[--n];
+    return out;
+}
+
 const char *dw_path_basename(const char *path)
 {
     const char *base = path;

@@ -16,6 +16,13 @@ char *dw_utf16le_to_utf8(dw_arena *a, const uint8_t *p, size_t units);
  * without the format parsing.  Returns dst. */
 char *dw_concat3(char *dst, size_t size, const char *a, const char *b, const char *c);
 
+/* v in hex at out, most significant digit first: at least `min_digits`
+ * digits (zero padded, at most 64), else as many as v needs; upper or lower
+ * case.  out holds 64 bytes when min_digits may exceed 16.  Returns the end
+ * (no NUL is written).  For hot paths: snprintf's "%0*llX" without the
+ * format parsing. */
+char *dw_put_hex(char *out, uint64_t v, int min_digits, int upper);
+
 /* Basename of a Windows or POSIX path (after the last '\\' or '/'). */
 const char *dw_path_basename(const char *path);
 
