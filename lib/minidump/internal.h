@@ -162,6 +162,16 @@ const char *dw_read_md_string(dw_dump *dump, uint32_t rva);
 typedef dw_status (*dw_parse_fn)(dw_dump *dump);
 dw_status dw_lazy_run(dw_dump *dump, dw_lazy *slot, dw_parse_fn parse);
 
+/* Run a lazy parser once, for lookups on the hot path of a walk (memory
+ * reads, module and region lookups per scanned word): after the first call
+ * nothing happens, where dw_lazy_run also refreshes the last-error text,
+ * which a lookup that succeeds has no use for. */
+static inline void dw_lazy_ensure(dw_dump *dump, dw_lazy *slot, dw_parse_fn parse)
+{
+    if (slot->state != DW_LAZY_DONE)
+        dw_lazy_run(dump, slot, parse);
+}
+
 /* List-stream header: a u32 count followed by `elem_size` records, with
  * optional 4/8 bytes of padding after the count (some writers pad).  Checks
  * count against the stream size and the cap; on success *records is a reader

@@ -486,16 +486,6 @@ dw_status dw_memory_ranges(dw_dump *dump, const dw_memory_range **ranges, size_t
     return st;
 }
 
-/* Parses the memory list on first use.  Checked here rather than through
- * dw_lazy_run on every read: reads are the hottest path of a walk, and
- * dw_lazy_run also refreshes the last-error text, which a read that succeeds
- * has no use for and a read that fails overwrites anyway. */
-static void ensure_memory(dw_dump *dump)
-{
-    if (dump->memory_lazy.state != DW_LAZY_DONE)
-        dw_lazy_run(dump, &dump->memory_lazy, parse_memory);
-}
-
 /* Index of the first range whose base is above va (range_count: none). */
 static size_t first_range_above(const dw_dump *dump, uint64_t va)
 {
@@ -533,7 +523,7 @@ const uint8_t *dw_memory_stretch_at(dw_dump *dump, uint64_t va, uint64_t *from, 
     *to = va + 1 ? va + 1 : va;
     if (dump->backend)
         return NULL;
-    ensure_memory(dump);
+    dw_lazy_ensure(dump, &dump->memory_lazy, parse_memory);
     const dw_memory_range *r = dump->ranges;
     size_t lo = first_range_above(dump, va);
     if (lo > 0 && va - r[lo - 1].base < r[lo - 1].size) {
@@ -549,7 +539,7 @@ const uint8_t *dw_memory_stretch_at(dw_dump *dump, uint64_t va, uint64_t *from, 
 
 const uint8_t *dw_memory_span(dw_dump *dump, uint64_t va, size_t *avail)
 {
-    ensure_memory(dump);
+    dw_lazy_ensure(dump, &dump->memory_lazy, parse_memory);
     size_t i = range_index(dump, va);
     if (i == dump->range_count) {
         if (avail)
@@ -591,7 +581,7 @@ size_t dw_memory_copy(dw_dump *dump, uint64_t va, void *buf, size_t len)
         dump->backend->read(dump, va, buf, len, &got);
         return got;
     }
-    ensure_memory(dump);
+    dw_lazy_ensure(dump, &dump->memory_lazy, parse_memory);
     return copy_ranges(dump, va, buf, len);
 }
 
@@ -599,7 +589,7 @@ dw_status dw_memory_read(dw_dump *dump, uint64_t va, void *buf, size_t len, size
 {
     if (dump->backend)
         return dump->backend->read(dump, va, buf, len, got);
-    ensure_memory(dump);
+    dw_lazy_ensure(dump, &dump->memory_lazy, parse_memory);
     size_t done = copy_ranges(dump, va, buf, len);
     if (got)
         *got = done;

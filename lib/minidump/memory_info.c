@@ -125,8 +125,7 @@ dw_status dw_dump_memory_infos(dw_dump *dump, const dw_memory_info **infos, size
 
 const dw_memory_info *dw_dump_memory_info_at(dw_dump *dump, uint64_t va)
 {
-    if (dump->memory_infos_lazy.state != DW_LAZY_DONE) /* stack scans call this per word */
-        dw_lazy_run(dump, &dump->memory_infos_lazy, parse_memory_infos);
+    dw_lazy_ensure(dump, &dump->memory_infos_lazy, parse_memory_infos);
     const dw_memory_info *m = dump->memory_infos;
     size_t lo = 0, hi = dump->memory_info_count;
     while (lo < hi) { /* first region whose base is above va */

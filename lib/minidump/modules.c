@@ -325,8 +325,7 @@ const dw_module *dw_module_stretch_at(dw_dump *dump, uint64_t address, uint64_t 
 {
     *from = address;
     *to = address + 1 ? address + 1 : address;
-    if (dump->modules_lazy.state != DW_LAZY_DONE)
-        dw_lazy_run(dump, &dump->modules_lazy, parse_modules);
+    dw_lazy_ensure(dump, &dump->modules_lazy, parse_modules);
     if (!dump->module_seg) /* no list, or no memory for the lookup table */
         return NULL;
     size_t lo = 0, hi = dump->module_seg_count;
