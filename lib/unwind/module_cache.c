@@ -19,7 +19,7 @@ static const dw_module *module_at(dw_walker *w, uint64_t address)
 {
     for (unsigned i = 0; i < DW_WALKER_RECENT_MODULES; i++) {
         const struct dw_module_stretch *r = &w->recent[i];
-        if (r->valid && address >= r->from && (address < r->to || r->to == UINT64_MAX))
+        if (r->valid && dw_stretch_holds(r->from, r->to, address))
             return r->module;
     }
     struct dw_module_stretch *r = &w->recent[w->recent_next];
@@ -102,24 +102,35 @@ const dw_pe_exports *dw_walker_module_exports(dw_walker *w, const dw_module *m, 
     return c->exports.count ? &c->exports : NULL;
 }
 
-/* dw_walker_page_may_have_code's answer for a page not in the cache yet. */
+/* Was any byte of [lo, hi) captured (hi == UINT64_MAX: to the top)? */
+static int captured_in(dw_dump *dump, uint64_t lo, uint64_t hi)
+{
+    uint64_t from, to;
+    return dw_memory_stretch_at(dump, lo, &from, &to) != NULL || to < hi;
+}
+
+/* Was the image file of module m found (--images)? */
+static int has_image_file(dw_walker *w, const dw_module *m, dw_module_cache *c)
+{
+    return m && c && dw_walker_module_pe(w, m, c) && c->file;
+}
+
+/* dw_walker_page_may_have_code's answer for a page not in the cache yet
+ * (never asked for cores: all_code_readable answers first). */
 int dw_walker_page_verdict(dw_walker *w, uint64_t address)
 {
-    if (w->all_code_readable)
-        return 1;
     uint64_t page = address >> DW_WALKER_CODE_PAGE_SHIFT;
-    struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
     uint64_t lo = page << DW_WALKER_CODE_PAGE_SHIFT;
     uint64_t hi = lo + ((uint64_t)1 << DW_WALKER_CODE_PAGE_SHIFT);
     hi = hi > lo ? hi : UINT64_MAX; /* the top page */
     lo = lo > DW_CALL_MAX_LENGTH ? lo - DW_CALL_MAX_LENGTH : 0;
-    uint64_t from, to;
-    int maybe = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || to < hi;
+    int maybe = captured_in(w->dump, lo, hi);
     if (!maybe) {
         dw_module_cache *c;
         const dw_module *m = dw_walker_module(w, address, &c);
-        maybe = m && c && dw_walker_module_pe(w, m, c) && c->file;
+        maybe = has_image_file(w, m, c);
     }
+    struct dw_code_page *e = dw_walker_code_page(w, page);
     e->page = page;
     e->verdict = maybe ? 2 : 1;
     return maybe;
@@ -153,10 +164,8 @@ int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache 
         c->code_checked = 1;
         uint64_t lo = m->base > DW_CALL_MAX_LENGTH ? m->base - DW_CALL_MAX_LENGTH : 0;
         uint64_t hi = m->base + m->size < m->base ? UINT64_MAX : m->base + m->size;
-        uint64_t from, to;
-        int captured = dw_memory_stretch_at(w->dump, lo, &from, &to) != NULL || to < hi;
-        c->has_code = captured || dw_dump_header(w->dump)->format != DW_FORMAT_MINIDUMP ||
-                      (dw_walker_module_pe(w, m, c) && c->file);
+        c->has_code =
+            captured_in(w->dump, lo, hi) || w->all_code_readable || has_image_file(w, m, c);
     }
     return c->has_code;
 }

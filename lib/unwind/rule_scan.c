@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "minidump/backend.h"
 #include "unwind/walker.h"
-#include "util/reader.h"
 #include "util/text.h"
 
 /* Frame 0 may have a large frame of its own; look further. */
@@ -79,15 +77,18 @@ static verdict judged(strength s, const char *why, const char *detail, int never
     return v;
 }
 
+/* A word that is no candidate for any callee. */
+static const verdict nothing = {CAND_NONE, "", "", 1};
+
 /* Classify one candidate return address. */
 static verdict judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t callee_ip)
 {
     if (ret < 4096)
-        return judged(CAND_NONE, "", "", 1);
+        return nothing;
     dw_module_cache *c;
     const dw_module *m = dw_walker_module(w, ret, &c);
     if (!dw_walker_is_code_in(w, ret, m, c))
-        return judged(CAND_NONE, "", "", 1);
+        return nothing;
     if (m && !dw_walker_module_has_code(w, m, c))
         return judged(CAND_WEAK, "no-code module", "", 1);
     dw_disasm *d = dw_walker_disasm(w);
@@ -96,12 +97,12 @@ static verdict judge(dw_walker *w, uint64_t ret, uint64_t callee_start, uint64_t
     if (!have || !d) {
         /* No code bytes: only module membership speaks for it. */
         if (!m)
-            return judged(CAND_NONE, "", "", 1);
+            return nothing;
         return judged(CAND_WEAK, "no-code module", "", 1);
     }
     dw_call_site cs;
     if (!dw_call_before(d, before, have, ret, &cs))
-        return judged(CAND_NONE, "", "", 1);
+        return nothing;
     int inside_callee = callee_start && cs.address >= callee_start && cs.address < callee_ip;
     if (cs.kind == DW_CALL_DIRECT && cs.has_target && callee_start) {
         if (cs.target == callee_start)
@@ -172,15 +173,10 @@ static void scan_window(dw_walker *w, uint64_t start, unsigned words, uint64_t c
         uint64_t value;
         if (!dw_walker_stack_word(w, slot, &value))
             break;
-        if (value >= w->stack_lo && value < w->stack_hi) {
-            run = weak_held && !run ? slot : run;
-            continue;
-        }
-        if (weak_held && !dw_walker_page_may_have_code(w, value)) {
-            run = run ? run : slot;
-            continue;
-        }
-        verdict v = judge(w, value, callee_start, callee_ip);
+        verdict v = nothing;
+        if ((value < w->stack_lo || value >= w->stack_hi) &&
+            (!weak_held || dw_walker_page_may_have_code(w, value)))
+            v = judge(w, value, callee_start, callee_ip);
         if (weak_held && v.never_strong) {
             run = run ? run : slot;
             continue;

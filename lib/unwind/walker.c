@@ -94,7 +94,7 @@ unsigned dw_walker_fp_reg(const dw_walker *w)
  * one.  Reads that cross a range's end take the general path. */
 size_t dw_walker_copy(dw_walker *w, dw_span_cache *c, uint64_t va, void *buf, size_t len)
 {
-    if (!c->valid || va < c->from || (va >= c->to && c->to != UINT64_MAX)) {
+    if (!c->valid || !dw_stretch_holds(c->from, c->to, va)) {
         c->data = dw_memory_stretch_at(w->dump, va, &c->from, &c->to);
         c->valid = 1;
         if (!c->data && w->dump->backend) {

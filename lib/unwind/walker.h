@@ -45,6 +45,13 @@ typedef struct dw_module_cache {
 #define DW_WALKER_CODE_PAGE_SHIFT 12
 #define DW_WALKER_BARREN_RUNS 4
 
+/* Whether [from, to) holds address, where to == UINT64_MAX reaches the top
+ * (the convention of dw_module_stretch_at and dw_memory_stretch_at). */
+static inline int dw_stretch_holds(uint64_t from, uint64_t to, uint64_t address)
+{
+    return address >= from && (address < to || to == UINT64_MAX);
+}
+
 /* A stretch of the address space from dw_memory_stretch_at: captured bytes
  * (data non-NULL) or a gap (data NULL); to == UINT64_MAX reaches the top. */
 typedef struct dw_span_cache {
@@ -179,10 +186,14 @@ int dw_walker_module_has_code(dw_walker *w, const dw_module *m, dw_module_cache 
  * module code answers no for nearly all of them.  Always 1 for cores, which
  * read text from mapped files. */
 int dw_walker_page_verdict(dw_walker *w, uint64_t address);
+static inline struct dw_code_page *dw_walker_code_page(dw_walker *w, uint64_t page)
+{
+    return &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
+}
 static inline int dw_walker_page_may_have_code(dw_walker *w, uint64_t address)
 {
     uint64_t page = address >> DW_WALKER_CODE_PAGE_SHIFT;
-    const struct dw_code_page *e = &w->code_pages[(page ^ (page >> 8)) % DW_WALKER_CODE_PAGES];
+    const struct dw_code_page *e = dw_walker_code_page(w, page);
     if (w->all_code_readable)
         return 1;
     if (e->verdict && e->page == page) /* inline: a scan asks for every word */
