@@ -77,16 +77,6 @@ static sym_span span_of(const builder *b, sym_tok t)
     return s;
 }
 
-/* Optional "m" (multiple symbols share this code) before FUNC/PUBLIC fields. */
-static int next_skipping_m(sym_cursor *c, sym_tok *t)
-{
-    if (!sym_next(c, t))
-        return 0;
-    if (sym_tok_is(*t, "m"))
-        return sym_next(c, t);
-    return 1;
-}
-
 /* FUNC [m] address size parameter_size name */
 static void parse_func(builder *b, sym_cursor *c)
 {
@@ -94,7 +84,7 @@ static void parse_func(builder *b, sym_cursor *c)
     uint64_t addr, size;
     uint32_t param;
     b->func_state = IN_BAD_FUNC;
-    if (!next_skipping_m(c, &t) || !sym_parse_hex(t, &addr))
+    if (!sym_next_skipping_m(c, &t) || !sym_parse_hex(t, &addr))
         FAIL("FUNC with bad address");
     if (!sym_next(c, &t) || !sym_parse_hex(t, &size) || addr + size < addr)
         FAIL("FUNC with bad size");
@@ -144,7 +134,7 @@ static void parse_public(builder *b, sym_cursor *c)
     sym_tok t;
     uint64_t addr;
     uint32_t param;
-    if (!next_skipping_m(c, &t) || !sym_parse_hex(t, &addr))
+    if (!sym_next_skipping_m(c, &t) || !sym_parse_hex(t, &addr))
         FAIL("PUBLIC with bad address");
     if (!sym_next(c, &t) || !sym_parse_hex32(t, &param))
         FAIL("PUBLIC with bad parameter size");

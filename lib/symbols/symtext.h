@@ -84,6 +84,17 @@ static const uint8_t sym_hex_plus_one[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* The next token after an optional "m" (multiple symbols share this code),
+ * which may stand before the fields of FUNC and PUBLIC records. */
+static inline int sym_next_skipping_m(sym_cursor *c, sym_tok *t)
+{
+    if (!sym_next(c, t))
+        return 0;
+    if (sym_tok_is(*t, "m"))
+        return sym_next(c, t);
+    return 1;
+}
+
 /* sym_next then sym_parse_hex in one pass over the token, for the records
  * that are mostly hex fields (a STACK WIN line has ten): it accepts and
  * rejects exactly what they do.  On failure the cursor is left somewhere in

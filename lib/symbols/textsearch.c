@@ -236,21 +236,11 @@ typedef struct group {
     int aimed;
 } group;
 
-/* Optional "m" (multiple symbols share this code) before FUNC/PUBLIC fields. */
-static int next_skipping_m(sym_cursor *c, sym_tok *t)
-{
-    if (!sym_next(c, t))
-        return 0;
-    if (sym_tok_is(*t, "m"))
-        return sym_next(c, t);
-    return 1;
-}
-
 /* FUNC [m] address size parameter_size name -- as index.c's parse_func. */
 static int parse_func(sym_cursor *c, rec *r)
 {
     sym_tok t;
-    if (!next_skipping_m(c, &t) || !sym_parse_hex(t, &r->key))
+    if (!sym_next_skipping_m(c, &t) || !sym_parse_hex(t, &r->key))
         return 0;
     if (!sym_next(c, &t) || !sym_parse_hex(t, &r->size) || r->key + r->size < r->key)
         return 0;
@@ -264,7 +254,7 @@ static int parse_func(sym_cursor *c, rec *r)
 static int parse_public(sym_cursor *c, rec *r)
 {
     sym_tok t;
-    if (!next_skipping_m(c, &t) || !sym_parse_hex(t, &r->key))
+    if (!sym_next_skipping_m(c, &t) || !sym_parse_hex(t, &r->key))
         return 0;
     if (!sym_next(c, &t) || !sym_parse_hex32(t, &r->param))
         return 0;
