@@ -321,16 +321,6 @@ static void parse_win(builder *b, sym_cursor *c)
     b->ix->nwin[k]++;
 }
 
-static int is_upper_word(sym_tok t)
-{
-    for (size_t i = 0; i < t.len; i++) {
-        char ch = t.s[i];
-        if (!((ch >= 'A' && ch <= 'Z') || ch == '_'))
-            return 0;
-    }
-    return t.len > 0;
-}
-
 static void parse_record(builder *b, const char *line, const char *end)
 {
     sym_cursor c = {line, end};
@@ -365,7 +355,7 @@ static void parse_record(builder *b, const char *line, const char *end)
             corrupt(b, "STACK record of unknown kind");
     } else if (sym_tok_is(t, "MODULE") || sym_tok_is(t, "INFO"))
         ; /* read when the file is opened */
-    else if (is_upper_word(t))
+    else if (sym_tok_is_keyword(t))
         b->ix->stats.ignored++; /* a record kind newer than this reader */
     else
         parse_line_record(b, &c, t);

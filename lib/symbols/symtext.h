@@ -84,6 +84,18 @@ static const uint8_t sym_hex_plus_one[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* A record keyword: upper-case letters and '_' (FUNC, STACK, INLINE_ORIGIN,
+ * ...), where a line record starts with a hex address. */
+static inline int sym_tok_is_keyword(sym_tok t)
+{
+    for (size_t i = 0; i < t.len; i++) {
+        char ch = t.s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || ch == '_'))
+            return 0;
+    }
+    return t.len > 0;
+}
+
 /* The next token after an optional "m" (multiple symbols share this code),
  * which may stand before the fields of FUNC and PUBLIC records. */
 static inline int sym_next_skipping_m(sym_cursor *c, sym_tok *t)

@@ -145,16 +145,6 @@ enum kind {
 #define BIT(k) (1u << (k))
 #define TRANSPARENT (BIT(K_BLANK) | BIT(K_IGNORED))
 
-static int is_upper_word(sym_tok t)
-{
-    for (size_t i = 0; i < t.len; i++) {
-        char ch = t.s[i];
-        if (!((ch >= 'A' && ch <= 'Z') || ch == '_'))
-            return 0;
-    }
-    return t.len > 0;
-}
-
 static int is_hex_word(sym_tok t)
 {
     for (size_t i = 0; i < t.len; i++)
@@ -180,7 +170,7 @@ static enum kind classify(const tline *l, sym_cursor *rest, sym_tok *first)
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (sym_tok_is(*first, words[i].word))
             return words[i].kind;
-    if (is_upper_word(*first))
+    if (sym_tok_is_keyword(*first))
         return K_IGNORED;
     return is_hex_word(*first) ? K_LINE : K_BAD;
 }
